@@ -1,0 +1,1 @@
+/* placeholder */ const MX = __MX_STRINGS__;

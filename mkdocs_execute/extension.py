@@ -1,0 +1,327 @@
+"""The Python-Markdown extension: markers and placeholders become the HTML contract.
+
+A preprocessor rewrites marked fences before any fence extension sees them
+(after pymdownx.snippets, before SuperFences), so highlighting, titles, line
+numbers and annotations keep working. A postprocessor adds the toolbars and
+turns placeholders into elements once the highlighter has run.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from markdown import Markdown
+from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
+
+from . import rendering
+from .lexer import Fence
+from .model import Block, Diagnostic, Lesson
+from .parsing import PLACEHOLDER, VERBATIM_LANGUAGES, Page, Piece, language_of, parse_lines
+from .strings import strings_for
+
+log = logging.getLogger("mkdocs_execute")
+
+BUILTIN_VARIABLES = frozenset({"RUN_ID"})
+"""Placeholders every run provides, so they are never undefined."""
+
+
+class LessonError(Exception):
+    """Raised in strict mode when a lesson has problems; its message names `file:line`."""
+
+
+@dataclass
+class PageContext:
+    """Where the page being converted comes from, for `data-mx-source` and messages."""
+
+    source: str = "<string>"
+    line_offset: int = 0
+
+
+@dataclass
+class _Standins:
+    """Alphanumeric stand-ins that survive highlighting, swapped for HTML afterwards."""
+
+    names: list[tuple[str, str]] = field(default_factory=list)
+
+    def token(self, role: str, name: str) -> str:
+        self.names.append((role, name))
+        return f"mxq{_letters(len(self.names) - 1)}qxm"
+
+
+_STANDIN = re.compile(r"mxq([a-z]+)qxm")
+_POST = re.compile(r"<!--.*?-->|<[^>]*>|" + _STANDIN.pattern + r"|" + PLACEHOLDER.pattern, re.DOTALL)
+_SLOT = re.compile(r'\sdata-mx-slot="(\d+)"')
+
+
+def _letters(number: int) -> str:
+    text = ""
+    while True:
+        number, rest = divmod(number, 26)
+        text = chr(97 + rest) + text
+        if not number:
+            return text
+
+
+class ExecuteExtension(Extension):
+    """`markdown.Markdown(extensions=["mkdocs_execute"])` or with options."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.config = {
+            "variables": [{}, "Placeholder values by name; None leaves the value to the reader."],
+            "strict": [False, "Fail on an unknown marker or an undefined placeholder."],
+            "language": ["en", "Language of the UI strings (fr, en)."],
+        }
+        super().__init__(**kwargs)
+        self.context = PageContext()
+        self.report: Callable[[list[str]], None] = self._default_report
+        self.lesson: Lesson | None = None
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's API)
+        md.registerExtension(self)
+        state = _State(self, md)
+        md.preprocessors.register(_Rewrite(md, state), "mkdocs_execute", 31.5)
+        # Python-Markdown's whitespace normaliser (30) deletes stash markers: stash after it.
+        md.preprocessors.register(_Stash(md, state), "mkdocs_execute_stash", 29.5)
+        md.postprocessors.register(_Finish(md, state), "mkdocs_execute", 25)
+
+    def reset(self) -> None:
+        self.lesson = None
+
+    @property
+    def values(self) -> dict[str, str | None]:
+        return dict(self.getConfig("variables") or {})
+
+    def _default_report(self, messages: list[str]) -> None:
+        if self.getConfig("strict"):
+            raise LessonError("\n".join(messages))
+        for message in messages:
+            log.warning(message)
+
+    def check(self, lesson: Lesson) -> list[Diagnostic]:
+        """Parser diagnostics plus the placeholders no value is declared for."""
+        found = list(lesson.diagnostics)
+        declared = set(self.values) | BUILTIN_VARIABLES
+        seen: set[str] = set()
+        for placeholder in lesson.placeholders:
+            if placeholder.name not in declared and placeholder.name not in seen:
+                seen.add(placeholder.name)
+                message = f"placeholder [[{placeholder.name}]] is not declared in the plugin's variables"
+                found.append(Diagnostic(placeholder.line, message, "undefined-placeholder"))
+        return sorted(found, key=lambda d: d.line)
+
+
+class _State:
+    """Per-conversion state shared by the preprocessor and the postprocessor."""
+
+    def __init__(self, extension: ExecuteExtension, md: Markdown) -> None:
+        self.extension = extension
+        self.md = md
+        self.reset()
+
+    def reset(self) -> None:
+        self.active = False
+        self.standins = _Standins()
+        self.slots: list[Block] = []
+        self.html: list[str] = []
+
+    def stash(self, html: str) -> str:
+        """A token for raw HTML, swapped for a real stash marker after whitespace normalisation."""
+        self.html.append(html)
+        return f"mxh{_letters(len(self.html) - 1)}hxm"
+
+    @property
+    def strings(self) -> dict[str, str]:
+        return strings_for(self.extension.getConfig("language"))
+
+    @property
+    def highlighted(self) -> bool:
+        """Whether SuperFences and attr_list will render fences with our attributes."""
+        fenced = self.md.preprocessors["fenced_code_block"] if "fenced_code_block" in self.md.preprocessors else None
+        return type(fenced).__module__.startswith("pymdownx") and "attr_list" in self.md.treeprocessors
+
+
+class _Rewrite(Preprocessor):
+    def __init__(self, md: Markdown, state: _State) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, lines: list[str]) -> list[str]:
+        state = self.state
+        state.reset()
+        context = state.extension.context
+        page = parse_lines(lines, context.line_offset)
+        state.extension.lesson = page.lesson
+        problems = state.extension.check(page.lesson)
+        if problems:
+            state.extension.report([d.format(context.source) for d in problems])
+        if not (page.lesson.blocks or page.lesson.placeholders or page.pieces or _has_suffix(page)):
+            return lines
+        state.active = True
+        return _Rewriter(state, page, list(lines)).run()
+
+
+def _has_suffix(page: Page) -> bool:
+    return any(fence.suffix for fence, _ in page.fences)
+
+
+@dataclass
+class _Rewriter:
+    state: _State
+    page: Page
+    lines: list[str]
+
+    @property
+    def values(self) -> dict[str, str | None]:
+        return self.state.extension.values
+
+    def run(self) -> list[str]:
+        for index, pieces in self.page.pieces.items():
+            self.lines[index] = self.text(self.lines[index], pieces)
+        for fence, block in reversed(self.page.fences):
+            self.fence(fence, block)
+        return self.lines
+
+    def text(self, line: str, pieces: list[Piece]) -> str:
+        for piece in reversed(pieces):
+            line = line[: piece.start] + self.piece(line[piece.start : piece.end], piece) + line[piece.end :]
+        return line
+
+    def piece(self, raw: str, piece: Piece) -> str:
+        if piece.role == "inline" and piece.block is not None:
+            source = self.state.extension.context.source
+            html = rendering.inline_html(piece.block, source, self.values, self.state.strings)
+            return self.state.stash(html)
+        if piece.role == "escape":
+            return escape(raw[1:]).replace("{", "&#123;").replace("}", "&#125;")
+        if piece.role == "literal":
+            return self.state.standins.token("literal", piece.name)
+        return ""  # a stray marker: reported, never shown
+
+    def fence(self, fence: Fence, block: Block | None) -> None:
+        verbatim = language_of(fence.info).lower() in VERBATIM_LANGUAGES
+        for index in range(fence.start + 1, fence.end if fence.closed else fence.end + 1):
+            self.lines[index] = self.code_line(self.lines[index], verbatim)
+        if fence.suffix:
+            closing = self.lines[fence.end]
+            self.lines[fence.end] = closing[: closing.rstrip().rfind(fence.suffix)].rstrip()
+        if block is None:
+            return
+        if self.state.highlighted:
+            self.lines[fence.start] = self.opening(fence, block)
+        else:
+            self.replace_with_html(fence, block)
+
+    def code_line(self, line: str, verbatim: bool) -> str:
+        def swap(match: re.Match[str]) -> str:
+            role = "literal" if verbatim or match["escape"] else "var"
+            return self.state.standins.token(role, match["name"])
+
+        return PLACEHOLDER.sub(swap, line)
+
+    def opening(self, fence: Fence, block: Block) -> str:
+        """The opening line with our attributes, in SuperFences' brace form."""
+        attrs = rendering.attributes(block, self.state.extension.context.source)
+        attrs["data-mx-slot"] = str(len(self.state.slots))
+        self.state.slots.append(block)
+        extra = rendering.attribute_string(attrs)
+        line = self.lines[fence.start]
+        head = line[: line.index(fence.fence) + len(fence.fence)]
+        info = fence.info.strip()
+        if info.endswith("}") and "{" in info:
+            return f"{head}{info[:-1].rstrip()} {extra}}}"
+        language, _, options = info.partition(" ")
+        if "=" in language:
+            language, options = "", info
+        return f"{head}{language} {{{options} {extra}}}".replace("{ ", "{")
+
+    def replace_with_html(self, fence: Fence, block: Block) -> None:
+        source = self.state.extension.context.source
+        html = rendering.block_html(block, source, self.values, self.state.strings)
+        line = self.lines[fence.start]
+        prefix = line[: line.index(fence.fence)]
+        self.lines[fence.start : fence.end + 1] = [prefix + self.state.stash(html)]
+        # Keep line count stable for anything that reports lines after us.
+        self.lines[fence.start + 1 : fence.start + 1] = [prefix.rstrip()] * (fence.end - fence.start)
+
+
+_HTML_TOKEN = re.compile(r"mxh([a-z]+)hxm")
+
+
+class _Stash(Preprocessor):
+    def __init__(self, md: Markdown, state: _State) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, lines: list[str]) -> list[str]:
+        if not self.state.html:
+            return lines
+        html = self.state.html
+
+        def store(match: re.Match[str]) -> str:
+            return self.md.htmlStash.store(html[_number(match[1])])
+
+        return [_HTML_TOKEN.sub(store, line) if "mxh" in line else line for line in lines]
+
+
+class _Finish(Postprocessor):
+    def __init__(self, md: Markdown, state: _State) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, text: str) -> str:
+        state = self.state
+        if not state.active:
+            return text
+        values = state.extension.values
+        strings = state.strings
+
+        def swap(match: re.Match[str]) -> str:
+            whole = match.group()
+            if whole.startswith("<"):
+                return self.tag(whole, values, strings)
+            role, name = self.resolve(match)
+            if role == "literal":
+                return rendering.literal(name)
+            return rendering.variable(name, values, strings)
+
+        return _POST.sub(swap, text)
+
+    def resolve(self, match: re.Match[str]) -> tuple[str, str]:
+        whole = match.group()
+        standin = _STANDIN.fullmatch(whole)
+        if standin is None:
+            return "var", match["name"]
+        return self.state.standins.names[_number(standin[1])]
+
+    def tag(self, tag: str, values: Mapping[str, str | None], strings: Mapping[str, str]) -> str:
+        """Inside a tag, a placeholder can only be text: its value, or as written."""
+
+        def inside(match: re.Match[str]) -> str:
+            role, name = self.resolve(match)
+            value = values.get(name)
+            return escape(value) if role == "var" and value is not None else rendering.literal(name)
+
+        slot = _SLOT.search(tag)
+        tag = re.sub(_STANDIN.pattern + "|" + PLACEHOLDER.pattern, inside, _SLOT.sub("", tag))
+        if slot is None:
+            return tag
+        block = self.state.slots[int(slot[1])]
+        return tag + rendering.toolbar(block, values, strings)
+
+
+def _number(letters: str) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 97
+    return number
+
+
+def makeExtension(**kwargs: Any) -> ExecuteExtension:  # noqa: N802 (Python-Markdown's API)
+    return ExecuteExtension(**kwargs)

@@ -1,0 +1,169 @@
+"""A small Markdown lexer: fenced code blocks and inline code spans.
+
+It knows when a fence really closes (same character, at least as long, same
+blockquote depth, a compatible indent), so fences nested in longer fences, in
+list items and in blockquotes are told apart from the text around them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_OPEN = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_TICKS = re.compile(r"`+")
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The container prefix of a line: blockquote depth, then indentation."""
+
+    quotes: int
+    indent: int
+    quote_width: int
+    """Characters of the line taken by the blockquote markers."""
+    width: int
+    """Characters of the line taken by the whole prefix."""
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A fenced code block: line indexes are 0-based in the lexed text."""
+
+    start: int
+    end: int
+    """Index of the closing line, or of the last line when the fence never closes."""
+    prefix: Prefix
+    fence: str
+    info: str
+    closed: bool
+    suffix: str
+    """What follows the closing fence characters, stripped (a marker, or empty)."""
+    body: tuple[str, ...]
+    """Content lines with the container prefix removed."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A line outside any fence."""
+
+    index: int
+    text: str
+
+
+@dataclass(frozen=True)
+class CodeSpan:
+    """An inline code span within one line: `start`/`end` cover the backticks."""
+
+    start: int
+    end: int
+    content: str
+    ticks: int
+
+
+def prefix_of(line: str) -> Prefix:
+    """Measure the blockquote markers and indentation that start `line`."""
+    quotes = 0
+    pos = 0
+    while True:
+        rest = line[pos:]
+        stripped = rest.lstrip(" \t")
+        if stripped.startswith(">") and len(rest) - len(stripped) < 4:
+            quotes += 1
+            pos += len(rest) - len(stripped) + 1
+            if line[pos : pos + 1] == " ":
+                pos += 1
+            continue
+        break
+    rest = line[pos:]
+    indent_text = rest[: len(rest) - len(rest.lstrip(" \t"))]
+    return Prefix(quotes, len(indent_text.expandtabs(4)), pos, pos + len(indent_text))
+
+
+def _opening(line: str) -> tuple[Prefix, str, str] | None:
+    prefix = prefix_of(line)
+    match = _OPEN.match(line, prefix.width)
+    if not match:
+        return None
+    fence, info = match["fence"], match["info"].strip()
+    if fence[0] == "`" and "`" in info:
+        return None
+    if info.startswith(("{{", "<<")) and info.endswith(("}}", ">>")):
+        return None  # a stray marker, not an info string
+    return prefix, fence, info
+
+
+def _closing(line: str, opened: Prefix, fence: str) -> str | None:
+    """The suffix after a closing fence on `line`, or None if it does not close."""
+    prefix = prefix_of(line)
+    if prefix.quotes != opened.quotes:
+        return None
+    if not (opened.indent - 3 <= prefix.indent <= opened.indent + 3 or prefix.indent <= 3):
+        return None
+    rest = line[prefix.width :]
+    run = len(rest) - len(rest.lstrip(fence[0]))
+    if run < len(fence):
+        return None
+    suffix = rest[run:].strip()
+    if suffix and not suffix.startswith(("{{", "<<", "\\{{", "\\<<")):
+        return None
+    return suffix
+
+
+def _strip_prefix(line: str, opened: Prefix) -> str:
+    """Remove the blockquote markers and at most the fence's own indentation."""
+    prefix = prefix_of(line)
+    rest = line[min(prefix.quote_width, opened.quote_width) :].expandtabs(4)
+    drop = min(opened.indent, len(rest) - len(rest.lstrip(" ")))
+    return rest[drop:]
+
+
+def lex(lines: list[str]) -> list[Fence | Text]:
+    """Split `lines` into fences and the text lines between them."""
+    tokens: list[Fence | Text] = []
+    index = 0
+    while index < len(lines):
+        opening = _opening(lines[index])
+        if opening is None:
+            tokens.append(Text(index, lines[index]))
+            index += 1
+            continue
+        tokens.append(_fence(lines, index, *opening))
+        index = tokens[-1].end + 1  # type: ignore[union-attr]
+    return tokens
+
+
+def _fence(lines: list[str], start: int, prefix: Prefix, fence: str, info: str) -> Fence:
+    for end in range(start + 1, len(lines)):
+        suffix = _closing(lines[end], prefix, fence)
+        if suffix is not None:
+            body = tuple(_strip_prefix(line, prefix) for line in lines[start + 1 : end])
+            return Fence(start, end, prefix, fence, info, True, suffix, body)
+    body = tuple(_strip_prefix(line, prefix) for line in lines[start + 1 :])
+    return Fence(start, len(lines) - 1, prefix, fence, info, False, "", body)
+
+
+def code_spans(text: str) -> list[CodeSpan]:
+    """Inline code spans of one line, as CommonMark pairs backtick runs."""
+    spans: list[CodeSpan] = []
+    runs = list(_TICKS.finditer(text))
+    used = -1
+    for i, run in enumerate(runs):
+        if run.start() <= used:
+            continue
+        start, ticks = run.start(), len(run.group())
+        if _escaped(text, start):
+            start, ticks = start + 1, ticks - 1
+            if not ticks:
+                continue
+        closing = next((r for r in runs[i + 1 :] if len(r.group()) == ticks), None)
+        if closing is None:
+            continue
+        spans.append(CodeSpan(start, closing.end(), text[start + ticks : closing.start()], ticks))
+        used = closing.end() - 1
+    return spans
+
+
+def _escaped(text: str, pos: int) -> bool:
+    slashes = len(text[:pos]) - len(text[:pos].rstrip("\\"))
+    return slashes % 2 == 1

@@ -1,0 +1,254 @@
+"""The one lesson parser: Markdown source in, the typed lesson model out.
+
+The site (through the Markdown extension) and the harness both read lessons
+here, so what is shown is exactly what is tested.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from .lexer import CodeSpan, Fence, Text, code_spans, lex
+from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span
+
+MARKER = re.compile(
+    r"(?P<escape>\\)?"
+    r"(?:\{\{[ \t]*(?P<braces>[A-Za-z][\w-]*(?:[ \t]+[^\s{}]+)*)[ \t]*\}\}"
+    r"|<<[ \t]*(?P<angles>[A-Za-z][\w-]*(?:[ \t]+[^\s<>]+)*)[ \t]*>>)"
+)
+PLACEHOLDER = re.compile(r"(?P<escape>\\)?\[\[(?P<name>[A-Z][A-Z0-9_]*)\]\]")
+_OPTION = re.compile(r"[A-Za-z0-9][\w.-]*(?:=\S+)?$")
+
+KINDS = {
+    "execute": Kind.EXECUTE,
+    "exec": Kind.EXECUTE,
+    "copy": Kind.COPY,
+    "open": Kind.OPEN,
+    "output": Kind.OUTPUT,
+}
+VERBATIM_LANGUAGES = frozenset({"markdown", "md"})
+"""Code in these languages shows Markdown source: markers and placeholders stay as written."""
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A parsed marker: `{{execute T1}}` → name `execute`, options `(T1,)`."""
+
+    name: str
+    options: tuple[Option, ...]
+    text: str
+
+    @property
+    def kind(self) -> Kind | None:
+        return KINDS.get(self.name.lower())
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of a text line and what it is: the renderer's unit of rewriting."""
+
+    start: int
+    end: int
+    role: str
+    """`inline` (code span + marker), `escape`, `stray` (marker to drop), `literal` (escaped placeholder)."""
+    block: Block | None = None
+    name: str = ""
+
+
+@dataclass
+class Page:
+    """The full result of parsing: the model plus what the renderer needs to rewrite."""
+
+    lesson: Lesson
+    fences: list[tuple[Fence, Block | None]] = field(default_factory=list)
+    pieces: dict[int, list[Piece]] = field(default_factory=dict)
+    """Text-line pieces keyed by 0-based line index."""
+
+
+def read_marker(text: str) -> Marker | None:
+    """Parse `text` if it is exactly one marker."""
+    match = MARKER.fullmatch(text.strip())
+    if not match or match["escape"]:
+        return None
+    return _marker(match)
+
+
+def _marker(match: re.Match[str]) -> Marker:
+    words = (match["braces"] or match["angles"]).split()
+    options = tuple(_option(word) for word in words[1:])
+    return Marker(words[0], options, match.group().lstrip("\\"))
+
+
+def _option(word: str) -> Option:
+    name, sep, value = word.partition("=")
+    return Option(name, value if sep else None)
+
+
+def placeholders(code: str) -> tuple[str, ...]:
+    """Names used in `code`, in order of first use, escaped ones left out."""
+    found = (m["name"] for m in PLACEHOLDER.finditer(code) if not m["escape"])
+    return tuple(dict.fromkeys(found))
+
+
+def language_of(info: str) -> str:
+    """The language of a fence info string: ``bash``, ``{.bash title="x"}`` …"""
+    word = info.strip().lstrip("{").split(maxsplit=1)[0] if info.strip() else ""
+    word = word.lstrip(".").rstrip("}")
+    return "" if "=" in word or word.startswith("#") else word
+
+
+def parse(text: str, line_offset: int = 0) -> Lesson:
+    """Parse Markdown `text`; `line_offset` lines were cut before it (front matter)."""
+    return parse_lines(text.split("\n"), line_offset).lesson
+
+
+def parse_lines(lines: list[str], line_offset: int = 0) -> Page:
+    """Parse `lines` into the model and the renderer's rewriting plan."""
+    parser = _Parser(Page(Lesson()), line_offset)
+    for token in lex(lines):
+        if isinstance(token, Fence):
+            parser.fence(token)
+        else:
+            parser.text(token)
+    return parser.page
+
+
+@dataclass
+class _Parser:
+    page: Page
+    offset: int
+    pending: int | None = None
+    """Index in `lesson.blocks` of the runnable block still waiting for its output."""
+
+    @property
+    def lesson(self) -> Lesson:
+        return self.page.lesson
+
+    def warn(self, index: int, code: str, message: str) -> None:
+        self.lesson.diagnostics.append(Diagnostic(index + 1 + self.offset, message, code))
+
+    def fence(self, fence: Fence) -> None:
+        language = language_of(fence.info)
+        code = "\n".join(fence.body)
+        if language.lower() not in VERBATIM_LANGUAGES:
+            self.collect(code, fence.start + 1, in_code=True)
+        if not fence.closed:
+            self.warn(fence.start, "unclosed-fence", f"code block opened with {fence.fence} never closes")
+        marker = self.marker_at(fence.suffix, fence.end)
+        if marker is None or marker.kind is None:
+            self.page.fences.append((fence, None))
+            self.pending = None
+            return
+        block = Block(
+            kind=marker.kind,
+            form=Form.BLOCK,
+            code=code,
+            line=fence.start + 1 + self.offset,
+            language=language,
+            options=marker.options,
+            placeholders=placeholders(code),
+            marker=marker.text,
+            fence=Span(fence.start, fence.end + 1),
+            body=Span(fence.start + 1, fence.end),
+        )
+        self.page.fences.append((fence, self.add(block, fence.end)))
+
+    def marker_at(self, suffix: str, index: int) -> Marker | None:
+        """The marker in marker position, warning about a malformed or unknown one."""
+        if not suffix:
+            return None
+        marker = read_marker(suffix)
+        if marker is None:
+            self.warn(index, "bad-marker", f"cannot read the marker {suffix!r}")
+        elif marker.kind is None:
+            self.warn(index, "unknown-marker", f"unknown marker {marker.text!r}")
+        else:
+            for option in marker.options:
+                if not _OPTION.match(str(option)):
+                    self.warn(index, "bad-option", f"cannot read the option {str(option)!r}")
+        return marker
+
+    def add(self, block: Block, index: int) -> Block:
+        """Append `block`, pairing an output block with the runnable block before it."""
+        blocks = self.lesson.blocks
+        if block.kind is Kind.OUTPUT:
+            if self.pending is None:
+                self.warn(index, "orphan-output", "output block follows no runnable block")
+            else:
+                blocks[self.pending] = replace(blocks[self.pending], expected=block)
+            self.pending = None
+        else:
+            self.pending = len(blocks) if block.runnable else None
+        blocks.append(block)
+        return block
+
+    def collect(self, code: str, first: int, in_code: bool) -> None:
+        for number, line in enumerate(code.split("\n")):
+            for name in placeholders(line):
+                self.lesson.placeholders.append(Placeholder(name, first + number + 1 + self.offset, in_code))
+
+    def text(self, token: Text) -> None:
+        spans = code_spans(token.text)
+        pieces = self.inline_pieces(token, spans)
+        pieces += self.prose_pieces(token, spans, pieces)
+        for span in spans:
+            self.collect(span.content, token.index, in_code=True)
+        outside = _blank(token.text, spans)
+        self.collect(outside, token.index, in_code=False)
+        if pieces:
+            self.page.pieces[token.index] = sorted(pieces, key=lambda p: p.start)
+
+    def inline_pieces(self, token: Text, spans: list[CodeSpan]) -> list[Piece]:
+        pieces = []
+        for span in spans:
+            match = MARKER.match(token.text, span.end)
+            if not match or match["escape"]:
+                continue
+            marker = self.marker_at(match.group(), token.index)
+            if marker is None or marker.kind is None:
+                pieces.append(Piece(match.start(), match.end(), "stray"))
+                continue
+            block = self.add(self.inline_block(token.index, span, marker), token.index)
+            pieces.append(Piece(span.start, match.end(), "inline", block))
+        return pieces
+
+    def inline_block(self, index: int, span: CodeSpan, marker: Marker) -> Block:
+        code = span.content.strip() if span.ticks > 1 else span.content
+        return Block(
+            kind=marker.kind or Kind.EXECUTE,
+            form=Form.INLINE,
+            code=code,
+            line=index + 1 + self.offset,
+            options=marker.options,
+            placeholders=placeholders(code),
+            marker=marker.text,
+        )
+
+    def prose_pieces(self, token: Text, spans: list[CodeSpan], taken: list[Piece]) -> list[Piece]:
+        """Escapes and markers that follow no code, outside code spans and inline blocks."""
+        busy = [(s.start, s.end) for s in spans] + [(p.start, p.end) for p in taken]
+        pieces = []
+        for match in MARKER.finditer(token.text):
+            if _inside(match.start(), busy):
+                continue
+            if match["escape"]:
+                pieces.append(Piece(match.start(), match.end(), "escape"))
+            elif _marker(match).kind is not None:
+                self.warn(token.index, "no-code", f"marker {match.group()!r} follows no code")
+                pieces.append(Piece(match.start(), match.end(), "stray"))
+        for match in PLACEHOLDER.finditer(token.text):
+            if match["escape"] and not _inside(match.start(), [(p.start, p.end) for p in taken]):
+                pieces.append(Piece(match.start(), match.end(), "literal", name=match["name"]))
+        return pieces
+
+
+def _inside(pos: int, ranges: list[tuple[int, int]]) -> bool:
+    return any(start <= pos < end for start, end in ranges)
+
+
+def _blank(text: str, spans: list[CodeSpan]) -> str:
+    """`text` with its code spans blanked out, so prose placeholders can be told apart."""
+    for span in spans:
+        text = text[: span.start] + " " * (span.end - span.start) + text[span.end :]
+    return text

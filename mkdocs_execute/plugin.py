@@ -1,0 +1,95 @@
+"""The thin MkDocs plugin `execute`: config, assets and page context for the extension."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from importlib.resources import files as package_files
+from pathlib import Path, PurePath
+
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from .extension import ExecuteExtension, PageContext
+from .strings import strings_for
+
+log = logging.getLogger("mkdocs.plugins.execute")
+
+ASSETS = "assets/mkdocs-execute"
+_NAME = re.compile(r"[A-Z][A-Z0-9_]*$")
+
+
+class ExecuteConfig(base.Config):
+    variables = c.DictOfItems(c.Optional(c.Type((str, int, float))), default={})
+    """Placeholder values by name; an empty value is filled in by each reader."""
+    strict = c.Type(bool, default=False)
+    """Fail the build on an unknown marker or an undeclared placeholder."""
+
+
+class ExecutePlugin(BasePlugin[ExecuteConfig]):
+    """Turns Katacoda-style markers into blocks with Copy and Run buttons."""
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        bad = [name for name in self.config.variables if not _NAME.match(name)]
+        if bad:
+            raise PluginError(f"execute: variable names must be upper-case like HOST_IP, not {', '.join(bad)}")
+        self.language = str(config.theme.get("language") or config.theme.get("locale") or "en")
+        self.extension = ExecuteExtension(
+            variables=self.values, strict=self.config.strict, language=self.language
+        )
+        self.extension.report = self.report
+        self.root = Path(config.config_file_path or ".").resolve().parent
+        config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
+        config.extra_css.append(f"{ASSETS}/execute.css")
+        config.extra_javascript.append(f"{ASSETS}/execute.js")
+        return config
+
+    @property
+    def values(self) -> dict[str, str | None]:
+        return {k: None if v is None or v == "" else str(v) for k, v in self.config.variables.items()}
+
+    def report(self, messages: list[str]) -> None:
+        if self.config.strict:
+            raise PluginError("execute: " + "\n".join(messages))
+        for message in messages:
+            log.warning(message)
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assets = package_files("mkdocs_execute") / "assets"
+        script = (assets / "execute.js").read_text(encoding="utf-8")
+        script = script.replace("__MX_STRINGS__", json.dumps(strings_for(self.language), ensure_ascii=False))
+        files.append(File.generated(config, f"{ASSETS}/execute.js", content=script))
+        css = (assets / "execute.css").read_text(encoding="utf-8")
+        files.append(File.generated(config, f"{ASSETS}/execute.css", content=css))
+        return files
+
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        self.extension.context = PageContext(self.source_of(page), line_offset(page, markdown))
+        return markdown
+
+    def source_of(self, page: Page) -> str:
+        path = Path(page.file.abs_src_path or page.file.src_path)
+        try:
+            return PurePath(path.resolve().relative_to(self.root)).as_posix()
+        except ValueError:
+            return PurePath(page.file.src_path).as_posix()
+
+
+def line_offset(page: Page, markdown: str) -> int:
+    """Lines MkDocs cut from the top of the file (front matter) before `markdown`."""
+    try:
+        raw = page.file.content_string
+    except (OSError, UnicodeDecodeError, TypeError):
+        return 0
+    if not markdown or not raw.endswith(markdown):
+        return 0
+    return raw[: len(raw) - len(markdown)].count("\n")
+
+

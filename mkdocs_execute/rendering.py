@@ -1,0 +1,122 @@
+"""HTML for marked blocks: the container attributes, the toolbar and placeholder values.
+
+This is the HTML contract documented in the README; tests and themers rely on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from html import escape
+
+from .model import Block, Kind
+from .parsing import PLACEHOLDER
+
+_TERMINAL = re.compile(r"[Tt](\d+)$")
+_HOST = re.compile(r"HOST(\d+)$", re.IGNORECASE)
+_ANNOTATION = re.compile(r"[ \t]*(?:#|//)[ \t]*\(\d+\)!?[ \t]*$", re.MULTILINE)
+"""A comment that only holds a Material code annotation marker such as ``# (1)!``."""
+_RESERVED = frozenset({"kind", "source", "var", "slot", "command"})
+Values = Mapping[str, "str | None"]
+
+
+def attributes(block: Block, source: str) -> dict[str, str]:
+    """The `data-mx-*` attributes of a block's container, in a stable order."""
+    attrs = {"data-mx-kind": block.kind.value}
+    for option in block.options:
+        attrs.update([_option_attribute(option.name, option.value)])
+    attrs["data-mx-source"] = f"{source}:{block.line}"
+    return attrs
+
+
+def _option_attribute(name: str, value: str | None) -> tuple[str, str]:
+    if match := _TERMINAL.match(name):
+        return "data-mx-terminal", match[1]
+    if match := _HOST.match(name):
+        return "data-mx-host", match[1]
+    key = re.sub(r"[^a-z0-9-]", "-", name.lower())
+    if key in _RESERVED:
+        key = f"opt-{key}"
+    return f"data-mx-{key}", value or ""
+
+
+def attribute_string(attrs: Mapping[str, str]) -> str:
+    return " ".join(f'{key}="{escape(value)}"' for key, value in attrs.items())
+
+
+def command(block: Block, values: Values) -> str:
+    """The command as Copy and Run use it: configured values in, unset names kept as `[[NAME]]`."""
+
+    def value(match: re.Match[str]) -> str:
+        if match["escape"]:
+            return match.group()[1:]
+        known = values.get(match["name"])
+        return match.group() if known is None else known
+
+    return PLACEHOLDER.sub(value, _ANNOTATION.sub("", block.code))
+
+
+def variable(name: str, values: Values, strings: Mapping[str, str]) -> str:
+    """The element that stands for one placeholder occurrence."""
+    known = values.get(name)
+    if known is None:
+        title = escape(strings["unset"].format(name=name))
+        return f'<span class="mx-var mx-var--unset" data-mx-var="{name}" title="{title}">{name}</span>'
+    return f'<span class="mx-var" data-mx-var="{name}">{escape(known)}</span>'
+
+
+def code_html(code: str, values: Values, strings: Mapping[str, str]) -> str:
+    """Escaped code with placeholder elements, for blocks rendered without a highlighter."""
+    parts = []
+    last = 0
+    for match in PLACEHOLDER.finditer(code):
+        parts.append(escape(code[last : match.start()], quote=False))
+        parts.append(literal(match["name"]) if match["escape"] else variable(match["name"], values, strings))
+        last = match.end()
+    parts.append(escape(code[last:], quote=False))
+    return "".join(parts)
+
+
+def toolbar(block: Block, values: Values, strings: Mapping[str, str]) -> str:
+    """Real buttons, present in the built HTML before any script runs."""
+    if block.kind is Kind.OUTPUT:
+        return ""
+    payload = escape(command(block, values))
+    buttons = [_button("copy", strings)]
+    if block.kind is Kind.EXECUTE:
+        buttons.append(_button("run", strings))
+    return (
+        f'<span class="mx-toolbar" data-mx-command="{payload}">{"".join(buttons)}'
+        '<span class="mx-status" role="status" aria-live="polite"></span></span>'
+    )
+
+
+def _button(action: str, strings: Mapping[str, str]) -> str:
+    label = escape(strings[f"{action}_label"])
+    return (
+        f'<button type="button" class="mx-button mx-{action}" data-mx-action="{action}" '
+        f'aria-label="{label}" title="{label}"><span class="mx-icon" aria-hidden="true"></span>'
+        f'<span class="mx-label">{escape(strings[action])}</span></button>'
+    )
+
+
+def inline_html(block: Block, source: str, values: Values, strings: Mapping[str, str]) -> str:
+    attrs = attribute_string(attributes(block, source))
+    code = code_html(block.code, values, strings)
+    return f'<span class="mx-inline" {attrs}><code>{code}</code>{toolbar(block, values, strings)}</span>'
+
+
+def block_html(block: Block, source: str, values: Values, strings: Mapping[str, str]) -> str:
+    """A whole block, for Markdown set-ups with no fence highlighter to hand the code to."""
+    attrs = attribute_string(attributes(block, source))
+    language = f' class="language-{escape(block.language)}"' if block.language else ""
+    code = code_html(block.code, values, strings)
+    return (
+        f'<div class="mx-block highlight" {attrs}>{toolbar(block, values, strings)}'
+        f"<pre><code{language}>{code}</code></pre></div>"
+    )
+
+
+def literal(name: str) -> str:
+    """An escaped placeholder, shown as written (entities keep it from being read again)."""
+    return f"&#91;&#91;{name}]]"

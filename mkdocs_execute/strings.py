@@ -1,0 +1,51 @@
+"""UI strings, by language. French and English are complete; others fall back to English."""
+
+from __future__ import annotations
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "copy": "Copy",
+        "run": "Run",
+        "copy_label": "Copy the command",
+        "run_label": "Run the command in the terminal",
+        "output_label": "Expected output",
+        "copied": "Copied!",
+        "copy_failed": "Could not copy: select the command and copy it by hand.",
+        "run_fallback": "No terminal is connected: the command was copied. "
+        "Paste it into your terminal and press Enter.",
+        "busy": "Running…",
+        "unset": "Value to fill in: {name}",
+        "values_title": "Your values",
+        "values_help": "Type your own values: the commands on every page use them.",
+        "terminal": "Terminal",
+        "terminal_close": "Close the terminal",
+        "terminal_unreachable": "The terminal cannot be reached: the command was copied instead.",
+    },
+    "fr": {
+        "copy": "Copier",
+        "run": "Exécuter",
+        "copy_label": "Copier la commande",
+        "run_label": "Exécuter la commande dans le terminal",
+        "output_label": "Sortie attendue",
+        "copied": f"Copié{NNBSP}!",
+        "copy_failed": f"Copie impossible{NBSP}: sélectionnez la commande et copiez-la à la main.",
+        "run_fallback": f"Aucun terminal n’est connecté{NBSP}: la commande a été copiée. "
+        "Collez-la dans votre terminal, puis appuyez sur Entrée.",
+        "busy": "Exécution en cours…",
+        "unset": f"Valeur à renseigner{NBSP}: {{name}}",
+        "values_title": "Vos valeurs",
+        "values_help": f"Saisissez vos propres valeurs{NBSP}: les commandes de toutes les pages les utilisent.",
+        "terminal": "Terminal",
+        "terminal_close": "Fermer le terminal",
+        "terminal_unreachable": f"Le terminal est injoignable{NBSP}: la commande a été copiée à la place.",
+    },
+}
+
+
+def strings_for(language: str | None) -> dict[str, str]:
+    """Strings for a theme language such as `fr`, `fr_CA` or `en-GB`, falling back to English."""
+    base = (language or "en").replace("-", "_").split("_")[0].lower()
+    return {**STRINGS["en"], **STRINGS.get(base, {})}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs, system packages included, then runs all of it:
+# lint, types, the strict site build and pytest. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(hunspell hunspell-fr chromium fonts-dejavu-core)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+
+echo "== ruff" && ruff check . && ruff format --check .
+echo "== mypy" && mypy mkdocs_execute
+echo "== mkdocs build --strict"
+site=$(mktemp -d)
+trap 'rm -rf "$site"' EXIT
+mkdocs build --strict --quiet -d "$site"
+echo "== pytest"
+python3 -m pytest "$@"
