@@ -58,6 +58,7 @@ class _Standins:
 _STANDIN = re.compile(r"mxq([a-z]+)qxm")
 _POST = re.compile(r"<!--.*?-->|<[^>]*>|" + _STANDIN.pattern + r"|" + PLACEHOLDER.pattern, re.DOTALL)
 _SLOT = re.compile(r'\sdata-mx-slot="(\d+)"')
+_IN_TAG = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern)
 
 
 def _letters(number: int) -> str:
@@ -143,7 +144,8 @@ class _State:
     @property
     def highlighted(self) -> bool:
         """Whether SuperFences and attr_list will render fences with our attributes."""
-        fenced = self.md.preprocessors["fenced_code_block"] if "fenced_code_block" in self.md.preprocessors else None
+        registry = self.md.preprocessors
+        fenced = registry["fenced_code_block"] if "fenced_code_block" in registry else None  # noqa: SIM401
         return type(fenced).__module__.startswith("pymdownx") and "attr_list" in self.md.treeprocessors
 
 
@@ -184,9 +186,22 @@ class _Rewriter:
     def run(self) -> list[str]:
         for index, pieces in self.page.pieces.items():
             self.lines[index] = self.text(self.lines[index], pieces)
+        self.prose_placeholders()
         for fence, block in reversed(self.page.fences):
             self.fence(fence, block)
         return self.lines
+
+    def prose_placeholders(self) -> None:
+        """Swap prose placeholders for stand-ins: `http://[[HOST_IP]]/` is no URL to MkDocs.
+
+        Headings keep theirs as written, so the table of contents shows `[[NAME]]`.
+        """
+        skip = {i for fence, _ in self.page.fences for i in range(fence.start, fence.end + 1)}
+        skip |= self.page.verbatim
+        for index, line in enumerate(self.lines):
+            if index in skip or "[[" not in line or _heading(self.lines, index):
+                continue
+            self.lines[index] = self.code_line(line, verbatim=False)
 
     def text(self, line: str, pieces: list[Piece]) -> str:
         for piece in reversed(pieces):
@@ -201,10 +216,13 @@ class _Rewriter:
         if piece.role == "escape":
             return escape(raw[1:]).replace("{", "&#123;").replace("}", "&#125;")
         if piece.role == "literal":
-            return self.state.standins.token("literal", piece.name)
+            return self.state.standins.token("literal", rendering.placeholder(piece.name))
         return ""  # a stray marker: reported, never shown
 
     def fence(self, fence: Fence, block: Block | None) -> None:
+        if fence.hidden:  # inside an HTML comment: for the harness, never for readers
+            self.lines[fence.start : fence.end + 1] = [""] * (fence.end + 1 - fence.start)
+            return
         verbatim = language_of(fence.info).lower() in VERBATIM_LANGUAGES
         for index in range(fence.start + 1, fence.end if fence.closed else fence.end + 1):
             self.lines[index] = self.code_line(self.lines[index], verbatim)
@@ -220,8 +238,11 @@ class _Rewriter:
 
     def code_line(self, line: str, verbatim: bool) -> str:
         def swap(match: re.Match[str]) -> str:
-            role = "literal" if verbatim or match["escape"] else "var"
-            return self.state.standins.token(role, match["name"])
+            if verbatim:
+                return self.state.standins.token("literal", match.group())
+            if match["escape"]:
+                return self.state.standins.token("literal", rendering.placeholder(match["name"]))
+            return self.state.standins.token("var", match["name"])
 
         return PLACEHOLDER.sub(swap, line)
 
@@ -251,6 +272,14 @@ class _Rewriter:
         self.lines[fence.start + 1 : fence.start + 1] = [prefix.rstrip()] * (fence.end - fence.start)
 
 
+def _heading(lines: list[str], index: int) -> bool:
+    """Whether line `index` is an ATX heading or the text of a setext one."""
+    if lines[index].lstrip(" >").startswith("#"):
+        return True
+    following = lines[index + 1].strip(" >") if index + 1 < len(lines) else ""
+    return (bool(following) and set(following) <= {"="}) or (len(following) > 1 and set(following) <= {"-"})
+
+
 _HTML_TOKEN = re.compile(r"mxh([a-z]+)hxm")
 
 
@@ -277,19 +306,21 @@ class _Finish(Postprocessor):
 
     def run(self, text: str) -> str:
         state = self.state
-        if not state.active:
+        if not state.active or not ("mxq" in text or "[[" in text or "data-mx-slot" in text):
             return text
         values = state.extension.values
         strings = state.strings
 
         def swap(match: re.Match[str]) -> str:
             whole = match.group()
+            if whole.startswith("<!--"):
+                return whole
             if whole.startswith("<"):
                 return self.tag(whole, values, strings)
-            role, name = self.resolve(match)
+            role, text = self.resolve(match)
             if role == "literal":
-                return rendering.literal(name)
-            return rendering.variable(name, values, strings)
+                return rendering.literal(text)
+            return rendering.variable(text, values, strings)
 
         return _POST.sub(swap, text)
 
@@ -303,13 +334,18 @@ class _Finish(Postprocessor):
     def tag(self, tag: str, values: Mapping[str, str | None], strings: Mapping[str, str]) -> str:
         """Inside a tag, a placeholder can only be text: its value, or as written."""
 
+        if "mxq" not in tag and "[[" not in tag and "data-mx-slot" not in tag:
+            return tag
+
         def inside(match: re.Match[str]) -> str:
-            role, name = self.resolve(match)
-            value = values.get(name)
-            return escape(value) if role == "var" and value is not None else rendering.literal(name)
+            role, text = self.resolve(match)
+            value = values.get(text) if role == "var" else None
+            if value is not None:
+                return escape(value)
+            return rendering.literal(rendering.placeholder(text) if role == "var" else text)
 
         slot = _SLOT.search(tag)
-        tag = re.sub(_STANDIN.pattern + "|" + PLACEHOLDER.pattern, inside, _SLOT.sub("", tag))
+        tag = _IN_TAG.sub(inside, _SLOT.sub("", tag))
         if slot is None:
             return tag
         block = self.state.slots[int(slot[1])]

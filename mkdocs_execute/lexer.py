@@ -8,10 +8,14 @@ list items and in blockquotes are told apart from the text around them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _OPEN = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _TICKS = re.compile(r"`+")
+_CONTAINER = re.compile(r"[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?|===)")
+"""Lines that open a block whose content is indented: list items, admonitions, details, tabs."""
+Closes = Callable[[int, str], bool]
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Fence:
     """What follows the closing fence characters, stripped (a marker, or empty)."""
     body: tuple[str, ...]
     """Content lines with the container prefix removed."""
+    hidden: bool = False
+    """Inside an HTML comment: not shown to readers, still there for the harness."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,10 @@ class Text:
 
     index: int
     text: str
+    code: bool = False
+    """Part of an indented code block: shown verbatim."""
+    hidden: bool = False
+    """Inside an HTML comment."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,8 @@ def prefix_of(line: str) -> Prefix:
 
 
 def _opening(line: str) -> tuple[Prefix, str, str] | None:
+    if "```" not in line and "~~~" not in line:
+        return None
     prefix = prefix_of(line)
     match = _OPEN.match(line, prefix.width)
     if not match:
@@ -118,29 +130,68 @@ def _strip_prefix(line: str, opened: Prefix) -> str:
     return rest[drop:]
 
 
-def lex(lines: list[str]) -> list[Fence | Text]:
-    """Split `lines` into fences and the text lines between them."""
+def lex(lines: list[str], closes: Closes = lambda index, suffix: not suffix) -> list[Fence | Text]:
+    """Split `lines` into fences and the text lines between them.
+
+    `closes(index, suffix)` decides whether a closing fence followed by `suffix`
+    (a marker) really closes: the parser knows which markers exist.
+    """
     tokens: list[Fence | Text] = []
     index = 0
+    comment = False
     while index < len(lines):
-        opening = _opening(lines[index])
+        line = lines[index]
+        opening = None if _indented_code(lines, index, tokens) else _opening(line)
         if opening is None:
-            tokens.append(Text(index, lines[index]))
+            code = not comment and _indented_code(lines, index, tokens)
+            tokens.append(Text(index, line, code=code, hidden=comment or _opens_comment(line)))
+            comment = _comment_state(line, comment)
             index += 1
             continue
-        tokens.append(_fence(lines, index, *opening))
-        index = tokens[-1].end + 1  # type: ignore[union-attr]
+        fence = _fence(lines, index, *opening, closes=closes, hidden=comment)
+        tokens.append(fence)
+        index = fence.end + 1
     return tokens
 
 
-def _fence(lines: list[str], start: int, prefix: Prefix, fence: str, info: str) -> Fence:
+def _opens_comment(line: str) -> bool:
+    return line.lstrip(" >").startswith("<!--")
+
+
+def _comment_state(line: str, inside: bool) -> bool:
+    """Whether an HTML comment block is still open after `line`."""
+    if not inside and not _opens_comment(line):
+        return False
+    return line.rfind("-->") < max(line.rfind("<!--"), 0) if "-->" in line else True
+
+
+def _indented_code(lines: list[str], index: int, tokens: list[Fence | Text]) -> bool:
+    """An indented code block line: four spaces in, outside any list item or admonition."""
+    line = lines[index]
+    if not line.startswith(("    ", "\t")) or not line.strip():
+        return False
+    if tokens and isinstance(tokens[-1], Text) and tokens[-1].code:
+        return True
+    if index and lines[index - 1].strip():
+        return False  # a lazy continuation of the paragraph above
+    indent = prefix_of(line).indent
+    for back in range(index - 1, -1, -1):
+        previous = lines[back]
+        if previous.strip() and prefix_of(previous).indent < indent:
+            return not _CONTAINER.match(previous)
+    return True
+
+
+def _fence(lines: list[str], start: int, prefix: Prefix, fence: str, info: str, closes: Closes, hidden: bool) -> Fence:
     for end in range(start + 1, len(lines)):
+        if fence not in lines[end]:
+            continue
         suffix = _closing(lines[end], prefix, fence)
-        if suffix is not None:
+        if suffix is not None and closes(end, suffix):
             body = tuple(_strip_prefix(line, prefix) for line in lines[start + 1 : end])
-            return Fence(start, end, prefix, fence, info, True, suffix, body)
+            return Fence(start, end, prefix, fence, info, True, suffix, body, hidden)
     body = tuple(_strip_prefix(line, prefix) for line in lines[start + 1 :])
-    return Fence(start, len(lines) - 1, prefix, fence, info, False, "", body)
+    return Fence(start, len(lines) - 1, prefix, fence, info, False, "", body, hidden)
 
 
 def code_spans(text: str) -> list[CodeSpan]:

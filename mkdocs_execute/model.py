@@ -61,6 +61,8 @@ class Block:
     """Lines of the code between the fences (block form)."""
     expected: Block | None = None
     """The `output` block that states what this block prints, if any."""
+    hidden: bool = False
+    """Written inside an HTML comment: run by the harness, never shown to readers."""
 
     def option(self, name: str, default: str | None = None) -> str | None:
         """The value of option `name` (its name for a flag), or `default`."""

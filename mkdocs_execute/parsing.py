@@ -12,13 +12,12 @@ from dataclasses import dataclass, field, replace
 from .lexer import CodeSpan, Fence, Text, code_spans, lex
 from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span
 
+_INTERESTING = re.compile(r"`|\{\{|<<|\[\[")
+_WORDS = r"[A-Za-z][\w-]*(?:[ \t]+[A-Za-z0-9][\w.-]*(?:=[^\s{}<>]*)?)*"
 MARKER = re.compile(
-    r"(?P<escape>\\)?"
-    r"(?:\{\{[ \t]*(?P<braces>[A-Za-z][\w-]*(?:[ \t]+[^\s{}]+)*)[ \t]*\}\}"
-    r"|<<[ \t]*(?P<angles>[A-Za-z][\w-]*(?:[ \t]+[^\s<>]+)*)[ \t]*>>)"
+    rf"(?P<escape>\\)?(?:\{{\{{[ \t]*(?P<braces>{_WORDS})[ \t]*\}}\}}|<<[ \t]*(?P<angles>{_WORDS})[ \t]*>>)"
 )
 PLACEHOLDER = re.compile(r"(?P<escape>\\)?\[\[(?P<name>[A-Z][A-Z0-9_]*)\]\]")
-_OPTION = re.compile(r"[A-Za-z0-9][\w.-]*(?:=\S+)?$")
 
 KINDS = {
     "execute": Kind.EXECUTE,
@@ -64,6 +63,8 @@ class Page:
     fences: list[tuple[Fence, Block | None]] = field(default_factory=list)
     pieces: dict[int, list[Piece]] = field(default_factory=dict)
     """Text-line pieces keyed by 0-based line index."""
+    verbatim: set[int] = field(default_factory=set)
+    """Lines the renderer must leave alone: HTML comments and indented code."""
 
 
 def read_marker(text: str) -> Marker | None:
@@ -106,7 +107,7 @@ def parse(text: str, line_offset: int = 0) -> Lesson:
 def parse_lines(lines: list[str], line_offset: int = 0) -> Page:
     """Parse `lines` into the model and the renderer's rewriting plan."""
     parser = _Parser(Page(Lesson()), line_offset)
-    for token in lex(lines):
+    for token in lex(lines, parser.closes):
         if isinstance(token, Fence):
             parser.fence(token)
         else:
@@ -128,14 +129,21 @@ class _Parser:
     def warn(self, index: int, code: str, message: str) -> None:
         self.lesson.diagnostics.append(Diagnostic(index + 1 + self.offset, message, code))
 
+    def closes(self, index: int, suffix: str) -> bool:
+        """Whether a closing fence followed by `suffix` closes: only a known marker may follow."""
+        if not suffix:
+            return True
+        marker = self.marker_at(suffix, index)
+        return marker is not None and marker.kind is not None
+
     def fence(self, fence: Fence) -> None:
         language = language_of(fence.info)
         code = "\n".join(fence.body)
-        if language.lower() not in VERBATIM_LANGUAGES:
+        if language.lower() not in VERBATIM_LANGUAGES and not fence.hidden:
             self.collect(code, fence.start + 1, in_code=True)
         if not fence.closed:
             self.warn(fence.start, "unclosed-fence", f"code block opened with {fence.fence} never closes")
-        marker = self.marker_at(fence.suffix, fence.end)
+        marker = read_marker(fence.suffix) if fence.suffix else None
         if marker is None or marker.kind is None:
             self.page.fences.append((fence, None))
             self.pending = None
@@ -151,22 +159,17 @@ class _Parser:
             marker=marker.text,
             fence=Span(fence.start, fence.end + 1),
             body=Span(fence.start + 1, fence.end),
+            hidden=fence.hidden,
         )
         self.page.fences.append((fence, self.add(block, fence.end)))
 
     def marker_at(self, suffix: str, index: int) -> Marker | None:
         """The marker in marker position, warning about a malformed or unknown one."""
-        if not suffix:
-            return None
         marker = read_marker(suffix)
         if marker is None:
             self.warn(index, "bad-marker", f"cannot read the marker {suffix!r}")
         elif marker.kind is None:
             self.warn(index, "unknown-marker", f"unknown marker {marker.text!r}")
-        else:
-            for option in marker.options:
-                if not _OPTION.match(str(option)):
-                    self.warn(index, "bad-option", f"cannot read the option {str(option)!r}")
         return marker
 
     def add(self, block: Block, index: int) -> Block:
@@ -185,10 +188,17 @@ class _Parser:
 
     def collect(self, code: str, first: int, in_code: bool) -> None:
         for number, line in enumerate(code.split("\n")):
-            for name in placeholders(line):
-                self.lesson.placeholders.append(Placeholder(name, first + number + 1 + self.offset, in_code))
+            for match in PLACEHOLDER.finditer(line):
+                if not match["escape"]:
+                    line_number = first + number + 1 + self.offset
+                    self.lesson.placeholders.append(Placeholder(match["name"], line_number, in_code))
 
     def text(self, token: Text) -> None:
+        if token.code or token.hidden:
+            self.page.verbatim.add(token.index)
+            return
+        if not _INTERESTING.search(token.text):
+            return
         spans = code_spans(token.text)
         pieces = self.inline_pieces(token, spans)
         pieces += self.prose_pieces(token, spans, pieces)
@@ -207,8 +217,7 @@ class _Parser:
                 continue
             marker = self.marker_at(match.group(), token.index)
             if marker is None or marker.kind is None:
-                pieces.append(Piece(match.start(), match.end(), "stray"))
-                continue
+                continue  # reported; the text stays as written
             block = self.add(self.inline_block(token.index, span, marker), token.index)
             pieces.append(Piece(span.start, match.end(), "inline", block))
         return pieces
@@ -230,11 +239,11 @@ class _Parser:
         busy = [(s.start, s.end) for s in spans] + [(p.start, p.end) for p in taken]
         pieces = []
         for match in MARKER.finditer(token.text):
-            if _inside(match.start(), busy):
+            if _inside(match.start(), busy) or _marker(match).kind is None:
                 continue
             if match["escape"]:
                 pieces.append(Piece(match.start(), match.end(), "escape"))
-            elif _marker(match).kind is not None:
+            elif " " not in match.group():  # `{{ copy }}` in prose is more likely Jinja than a slip
                 self.warn(token.index, "no-code", f"marker {match.group()!r} follows no code")
                 pieces.append(Piece(match.start(), match.end(), "stray"))
         for match in PLACEHOLDER.finditer(token.text):

@@ -8,7 +8,6 @@ import re
 from importlib.resources import files as package_files
 from pathlib import Path, PurePath
 
-
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -41,9 +40,7 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         if bad:
             raise PluginError(f"execute: variable names must be upper-case like HOST_IP, not {', '.join(bad)}")
         self.language = str(config.theme.get("language") or config.theme.get("locale") or "en")
-        self.extension = ExecuteExtension(
-            variables=self.values, strict=self.config.strict, language=self.language
-        )
+        self.extension = ExecuteExtension(variables=self.values, strict=self.config.strict, language=self.language)
         self.extension.report = self.report
         self.root = Path(config.config_file_path or ".").resolve().parent
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
@@ -91,5 +88,3 @@ def line_offset(page: Page, markdown: str) -> int:
     if not markdown or not raw.endswith(markdown):
         return 0
     return raw[: len(raw) - len(markdown)].count("\n")
-
-

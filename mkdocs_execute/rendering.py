@@ -16,7 +16,8 @@ _TERMINAL = re.compile(r"[Tt](\d+)$")
 _HOST = re.compile(r"HOST(\d+)$", re.IGNORECASE)
 _ANNOTATION = re.compile(r"[ \t]*(?:#|//)[ \t]*\(\d+\)!?[ \t]*$", re.MULTILINE)
 """A comment that only holds a Material code annotation marker such as ``# (1)!``."""
-_RESERVED = frozenset({"kind", "source", "var", "slot", "command"})
+_RESERVED = frozenset({"kind", "source", "var", "vars", "slot", "command", "fill", "action"})
+"""Attribute names the contract or the browser script use; an option by that name gets `opt-`."""
 Values = Mapping[str, "str | None"]
 
 
@@ -35,7 +36,7 @@ def _option_attribute(name: str, value: str | None) -> tuple[str, str]:
     if match := _HOST.match(name):
         return "data-mx-host", match[1]
     key = re.sub(r"[^a-z0-9-]", "-", name.lower())
-    if key in _RESERVED:
+    if key in _RESERVED or key.startswith("ui-"):
         key = f"opt-{key}"
     return f"data-mx-{key}", value or ""
 
@@ -71,7 +72,8 @@ def code_html(code: str, values: Values, strings: Mapping[str, str]) -> str:
     last = 0
     for match in PLACEHOLDER.finditer(code):
         parts.append(escape(code[last : match.start()], quote=False))
-        parts.append(literal(match["name"]) if match["escape"] else variable(match["name"], values, strings))
+        name = match["name"]
+        parts.append(literal(placeholder(name)) if match["escape"] else variable(name, values, strings))
         last = match.end()
     parts.append(escape(code[last:], quote=False))
     return "".join(parts)
@@ -82,12 +84,13 @@ def toolbar(block: Block, values: Values, strings: Mapping[str, str]) -> str:
     if block.kind is Kind.OUTPUT:
         return ""
     payload = escape(command(block, values))
+    fill = " ".join(name for name in block.placeholders if values.get(name) is None)
     buttons = [_button("copy", strings)]
     if block.kind is Kind.EXECUTE:
         buttons.append(_button("run", strings))
     return (
-        f'<span class="mx-toolbar" data-mx-command="{payload}">{"".join(buttons)}'
-        '<span class="mx-status" role="status" aria-live="polite"></span></span>'
+        f'<span class="mx-toolbar" data-search-exclude data-mx-command="{payload}" data-mx-vars="{fill}">'
+        f'{"".join(buttons)}<span class="mx-status" role="status" aria-live="polite"></span></span>'
     )
 
 
@@ -117,6 +120,10 @@ def block_html(block: Block, source: str, values: Values, strings: Mapping[str, 
     )
 
 
-def literal(name: str) -> str:
-    """An escaped placeholder, shown as written (entities keep it from being read again)."""
-    return f"&#91;&#91;{name}]]"
+def placeholder(name: str) -> str:
+    return f"[[{name}]]"
+
+
+def literal(text: str) -> str:
+    """Text shown as written; entities keep `[[NAME]]` in it from being read again."""
+    return escape(text, quote=False).replace("[", "&#91;")

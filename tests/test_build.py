@@ -1,0 +1,156 @@
+"""Real MkDocs builds: the plugin's config, assets, strictness and messages."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from mkdocs.config import load_config
+from mkdocs.config.base import ValidationError
+from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+
+from mkdocs_execute.plugin import ExecutePlugin
+
+GOLDEN = Path(__file__).parent / "golden"
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+
+
+def project(tmp_path: Path, pages: dict[str, str], execute: str = "{variables: {HOST_IP: 10.0.0.7}}") -> Path:
+    (tmp_path / "docs").mkdir(parents=True)
+    for name, text in pages.items():
+        (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: Test\n"
+        "theme: {name: material, language: fr, font: false, features: [navigation.instant]}\n"
+        f"plugins: [search, execute: {execute}]\n"
+        "markdown_extensions: [attr_list, md_in_html, admonition, pymdownx.superfences, pymdownx.highlight]\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def build(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-d", str(root / "site"), *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
+    )
+
+
+def test_strict_build_of_every_golden_case(tmp_path: Path) -> None:
+    clean = {f"{p.stem}.md": p.read_text() for p in GOLDEN.glob("*.md") if p.stem not in {"output", "unknown-marker"}}
+    clean["placeholders.md"] = clean["placeholders.md"].replace("[[USER_NAME]]", "[[HOST_IP]]")
+    root = project(tmp_path, clean)
+    result = build(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    html = (root / "site" / "block-execute" / "index.html").read_text()
+    assert 'data-mx-source="docs/block-execute.md:3"' in html
+    assert "assets/mkdocs-execute/execute.js" in html and "assets/mkdocs-execute/execute.css" in html
+    script = (root / "site" / "assets" / "mkdocs-execute" / "execute.js").read_text()
+    assert "__MX_STRINGS__" not in script and "Copié" in script
+
+
+def test_front_matter_keeps_source_lines_true(tmp_path: Path) -> None:
+    page = "---\ntitle: Front\ntags: [a]\n---\n\n# Title\n\n```bash\nls\n```{{execute}}\n"
+    root = project(tmp_path, {"index.md": page})
+    assert build(root, "--strict").returncode == 0
+    assert 'data-mx-source="docs/index.md:8"' in (root / "site" / "index.html").read_text()
+
+
+def test_warnings_name_file_and_line_and_fail_mkdocs_strict(tmp_path: Path) -> None:
+    root = project(tmp_path, {"index.md": "# T\n\n[[NOPE]]\n\n{{execute}}\n\n```\nls\n```{{exeucte}}\n"})
+    relaxed = build(root)
+    assert relaxed.returncode == 0
+    for line in [
+        "docs/index.md:3: placeholder [[NOPE]] is not declared",
+        "docs/index.md:5: marker '{{execute}}' follows no code",
+        "docs/index.md:9: unknown marker '{{exeucte}}'",
+    ]:
+        assert f"WARNING -  {line}" in relaxed.stderr
+    strict = build(root, "--strict")
+    assert strict.returncode != 0 and "Traceback" not in strict.stderr
+
+
+def test_plugin_strict_fails_without_traceback(tmp_path: Path) -> None:
+    root = project(tmp_path, {"index.md": "[[NOPE]]\n"}, "{strict: true}")
+    result = build(root)
+    assert result.returncode == 1
+    assert "docs/index.md:1: placeholder [[NOPE]] is not declared" in result.stderr
+    assert "Traceback" not in result.stderr
+    ok = project(tmp_path / "ok", {"index.md": "[[HOST_IP]]\n"}, "{strict: true, variables: {HOST_IP: }}")
+    assert build(ok).returncode == 0
+
+
+def test_config_is_typed_in_process(tmp_path: Path) -> None:
+    root = project(tmp_path, {"index.md": "# T\n"}, "{variables: {HOST_IP: , PORT: 5000}, strict: true}")
+    config = load_config(str(root / "mkdocs.yml"))
+    plugin = config.plugins["execute"]
+    assert isinstance(plugin, ExecutePlugin)
+    assert plugin.config.strict is True
+    assert plugin.values == {"HOST_IP": None, "PORT": "5000"}
+    config = plugin.on_config(config)
+    assert plugin.extension in config.markdown_extensions
+    assert plugin.language == "fr"
+
+
+@pytest.mark.parametrize(
+    ("execute", "error"),
+    [
+        ("{variables: [HOST_IP]}", (Abort, ConfigurationError, ValidationError)),
+        ("{strict: maybe}", (Abort, ConfigurationError, ValidationError)),
+        ("{variables: {host_ip: x}}", (PluginError,)),
+    ],
+)
+def test_bad_config_is_refused(tmp_path: Path, execute: str, error: tuple[type[Exception], ...]) -> None:
+    root = project(tmp_path, {"index.md": "# T\n"}, execute)
+    with pytest.raises(error):
+        config = load_config(str(root / "mkdocs.yml"))
+        config.plugins["execute"].on_config(config)
+
+
+def test_serve_reports_errors_without_traceback(tmp_path: Path) -> None:
+    root = project(tmp_path, {"index.md": "```\nls\n```{{execute}}\n"}, "{strict: true}")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--livereload", "-a", f"127.0.0.1:{port}"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ENV,
+    )
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(iter(server.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        _wait_for(log, "Serving on")
+        time.sleep(1)  # let the watcher settle before the change
+        (root / "docs" / "index.md").write_text("```\nls\n```{{execute}}\n\n[[NOPE]]\n")
+        _wait_for(log, "error happened during the rebuild")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        reader.join(timeout=5)
+    text = "".join(log)
+    assert "docs/index.md:5: placeholder [[NOPE]] is not declared" in text
+    assert "Traceback" not in text
+
+
+def _wait_for(log: list[str], text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in "".join(log):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not seen in:\n{''.join(log)}")

@@ -1,0 +1,127 @@
+"""The lesson model the site and the harness share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkdocs_execute.model import Form, Kind, Option
+from mkdocs_execute.parsing import language_of, parse, read_marker
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def lesson(name: str):  # type: ignore[no-untyped-def]
+    return parse((GOLDEN / f"{name}.md").read_text(encoding="utf-8"))
+
+
+def test_block_form_kinds_languages_and_lines() -> None:
+    blocks = lesson("block-execute").blocks
+    assert [(b.kind, b.language, b.code, b.line) for b in blocks] == [
+        (Kind.EXECUTE, "", "oc get pods", 3),
+        (Kind.EXECUTE, "bash", "oc get is -n openshift", 7),
+        (Kind.COPY, "shell", "cat /etc/os-release", 11),
+    ]
+    assert all(b.form is Form.BLOCK for b in blocks)
+
+
+def test_every_marker_spelling() -> None:
+    for text, name, options in [
+        ("{{execute}}", "execute", ()),
+        ("{{exec}}", "exec", ()),
+        ("{{ execute }}", "execute", ()),
+        ("<<execute T1>>", "execute", (Option("T1"),)),
+        ("<< copy >>", "copy", ()),
+        ("{{open}}", "open", ()),
+        ("{{execute test-x timeout=30}}", "execute", (Option("test-x"), Option("timeout", "30"))),
+    ]:
+        marker = read_marker(text)
+        assert marker is not None and (marker.name, marker.options) == (name, options), text
+    assert read_marker("{{ state }}") is not None and read_marker("{{ state }}").kind is None  # type: ignore[union-attr]
+    assert read_marker("\\{{execute}}") is None
+    assert read_marker("{{ nginx_replicas | default(2) }}") is None
+
+
+def test_options_and_their_values() -> None:
+    blocks = lesson("options").blocks
+    assert blocks[1].options == (Option("T2"), Option("interrupt"))
+    assert blocks[2].has("HOST2")
+    assert blocks[5].option("timeout") == "30" and blocks[5].has("test-uname")
+    assert blocks[6].option("wait") == "10" and blocks[6].option("missing", "x") == "x"
+
+
+def test_inline_form_with_single_and_double_backticks() -> None:
+    blocks = lesson("inline").blocks
+    assert [(b.form, b.kind, b.code) for b in blocks] == [
+        (Form.INLINE, Kind.EXECUTE, "ls -l"),
+        (Form.INLINE, Kind.EXECUTE, "echo `date`"),
+        (Form.INLINE, Kind.COPY, "export A=1"),
+        (Form.INLINE, Kind.OPEN, "app.py"),
+        (Form.INLINE, Kind.EXECUTE, "printf '`x`'"),
+    ]
+    assert blocks[4].options == (Option("T1"),) and blocks[4].line == 3
+
+
+def test_output_pairs_with_the_runnable_block_before_it() -> None:
+    parsed = lesson("output")
+    first, output, second, empty, orphan = parsed.blocks
+    assert first.expected == output and output.code == "hello"
+    assert second.expected == empty and empty.option("exit") == "1"
+    assert orphan.kind is Kind.OUTPUT and [d.code for d in parsed.diagnostics] == ["orphan-output"]
+    assert [b.code for b in parsed.runnable] == ["echo hello", "false"]
+
+
+def test_fences_inside_longer_fences_lists_and_quotes() -> None:
+    nested = lesson("nested-fences").blocks
+    assert [(b.kind, b.line) for b in nested] == [(Kind.EXECUTE, 7), (Kind.COPY, 11)]
+    assert nested[0].code == 'echo "```{{execute}}"'
+    assert nested[1].code == "````\n```\nnot a block\n```{{execute}}\n````"
+    containers = lesson("containers").blocks
+    assert [(b.code, b.line) for b in containers] == [
+        ("oc login -u alice", 3),
+        ("oc projects", 9),
+        ("oc whoami", 17),
+        ("echo quoted", 23),
+        ("echo deep", 29),
+    ]
+
+
+def test_placeholders_in_code_and_prose() -> None:
+    parsed = lesson("placeholders")
+    assert parsed.names == ["HOST_IP", "USER_NAME"]
+    assert parsed.blocks[0].placeholders == ("HOST_IP", "USER_NAME")
+    prose = [p.line for p in parsed.placeholders if not p.in_code]
+    assert prose == [1, 1, 5, 5]
+    assert (1, False) in [(p.line, p.in_code) for p in parsed.placeholders]
+
+
+def test_escapes_and_jinja_are_not_markers() -> None:
+    assert lesson("escape").blocks[0].placeholders == ("HOST_IP",)
+    assert [b.code for b in lesson("escape").blocks] == ["echo '\\[[HOST_IP]] stays literal, [[HOST_IP]] does not'"]
+    jinja = lesson("jinja")
+    assert len(jinja.blocks) == 1 and jinja.diagnostics == [] and jinja.placeholders == []
+
+
+def test_verbatim_markdown_blocks_hold_nothing() -> None:
+    parsed = lesson("verbatim-markdown")
+    assert parsed.blocks == [] and parsed.placeholders == [] and parsed.diagnostics == []
+
+
+def test_line_offset_counts_cut_front_matter() -> None:
+    assert parse("```\nls\n```{{execute}}\n", line_offset=4).blocks[0].line == 5
+
+
+def test_language_of_info_strings() -> None:
+    assert [language_of(i) for i in ["bash", "{.bash .x}", 'bash title="x"', "", 'title="x"', "{ #id }"]] == [
+        "bash",
+        "bash",
+        "bash",
+        "",
+        "",
+        "",
+    ]
+
+
+def test_a_plain_page_has_no_blocks() -> None:
+    parsed = lesson("no-marker")
+    assert parsed.blocks == [] and parsed.diagnostics == []
+    assert parse("```\nls\n```{{execute}}\n").blocks != []
