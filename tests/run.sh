@@ -24,5 +24,7 @@ echo "== mkdocs build --strict"
 site=$(mktemp -d)
 trap 'rm -rf "$site"' EXIT
 mkdocs build --strict --quiet -d "$site"
+echo "== README examples (pytest-markdown-docs)"
+python3 -m pytest --markdown-docs -q -p no:cacheprovider README.md
 echo "== pytest"
-python3 -m pytest "$@"
+python3 -m pytest -n 2 "$@"
