@@ -56,7 +56,11 @@ class _Standins:
 
 
 _STANDIN = re.compile(r"mxq([a-z]+)qxm")
-_POST = re.compile(r"<!--.*?-->|<[^>]*>|" + _STANDIN.pattern + r"|" + PLACEHOLDER.pattern, re.DOTALL)
+# Only tags that hold something of ours are visited: most of a page's tags are Pygments spans.
+_POST = re.compile(
+    r"<!--.*?-->|<[^<>]*?(?:mxq|\[\[|data-mx-slot)[^<>]*>|" + _STANDIN.pattern + r"|" + PLACEHOLDER.pattern,
+    re.DOTALL,
+)
 _SLOT = re.compile(r'\sdata-mx-slot="(\d+)"')
 _IN_TAG = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern)
 

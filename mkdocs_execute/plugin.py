@@ -17,6 +17,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from .extension import ExecuteExtension, PageContext
+from .lessons import front_matter_lines
 from .strings import strings_for
 
 log = logging.getLogger("mkdocs.plugins.execute")
@@ -30,6 +31,10 @@ class ExecuteConfig(base.Config):
     """Placeholder values by name; an empty value is filled in by each reader."""
     strict = c.Type(bool, default=False)
     """Fail the build on an unknown marker or an undeclared placeholder."""
+    secrets = c.ListOfItems(c.Type(str), default=[])
+    """Variables whose values the harness masks as `***` everywhere."""
+    timeout = c.Type((int, float), default=60)
+    """The harness's default time limit for one block, in seconds."""
 
 
 class ExecutePlugin(BasePlugin[ExecuteConfig]):
@@ -85,6 +90,4 @@ def line_offset(page: Page, markdown: str) -> int:
         raw = page.file.content_string
     except (OSError, UnicodeDecodeError, TypeError):
         return 0
-    if not markdown or not raw.endswith(markdown):
-        return 0
-    return raw[: len(raw) - len(markdown)].count("\n")
+    return front_matter_lines(raw, markdown)

@@ -1,0 +1,301 @@
+"""Compare a command's output with the output block on the page, and rewrite that block in update mode.
+
+Both sides are normalised first (terminal escapes, carriage returns, spacing), then aligned line by line with
+two wildcards: `...` alone on a line stands for any number of lines, `[..]` inside a line for any text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ELLIPSIS = "..."
+ANYTHING = "[..]"
+CONTEXT = 3
+"""Lines of context around each hunk of a diff, as `diff -u`."""
+
+_ESCAPES = (
+    r"\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # OSC (titles, hyperlinks), BEL- or ST-terminated
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    r"|\x1b[ -/]*[0-~]"  # simple ESC sequences: charset, keypad, save/restore cursor
+)
+_TOKEN = re.compile(rf"\x1b\[(?P<erase>[0-2]?)K|{_ESCAPES}|\r|\x08|[^\x1b\x9b\r\x08]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_BLANKS = re.compile(r"[ \t]+")
+
+
+# -- normalisation ----------------------------------------------------------------------
+
+
+def normalize(text: str) -> list[str]:
+    r"""Lines as compared: ANSI escape sequences stripped (CSI, OSC, and simple ESC sequences), carriage-return
+    overwrites resolved (a line `10%\r50%\r100%` shows as `100%`), CRLF → LF, trailing spaces removed, runs of
+    spaces and tabs inside a line collapsed to one space (aligned tables compare on content), leading and trailing
+    blank lines dropped. Leading indentation is collapsed too (to one space) but kept as 'some indent'."""
+    return [_collapse(line) for line in _display(text)]
+
+
+def _display(text: str) -> list[str]:
+    """Lines as a terminal shows them, trailing spaces and blank edges dropped, inner spacing kept."""
+    lines = [_render(line).rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    start = next((k for k, line in enumerate(lines) if line), len(lines))
+    end = len(lines)
+    while end > start and not lines[end - 1]:
+        end -= 1
+    return lines[start:end]
+
+
+def _render(line: str) -> str:
+    r"""What a terminal shows for one line: `\r` and backspace move the cursor back, text overwrites."""
+    if not any(c in line for c in "\x1b\x9b\r\x08") and not _CONTROL.search(line):
+        return line
+    cells: list[str] = []
+    column = 0
+    for match in _TOKEN.finditer(line):
+        token = match.group()
+        if token == "\r":
+            column = 0
+        elif token == "\x08":
+            column = max(column - 1, 0)
+        elif match["erase"] is not None:
+            cells = _erase(cells, column, match["erase"])
+        elif token[0] not in "\x1b\x9b":
+            token = _CONTROL.sub("", token)
+            cells[column : column + len(token)] = token
+            column += len(token)
+    return "".join(cells)
+
+
+def _erase(cells: list[str], column: int, mode: str) -> list[str]:
+    """`ESC [ K`: progress bars clear the line before redrawing it, so the old text must not survive."""
+    if mode in ("", "0"):
+        return cells[:column]
+    if mode == "1":
+        return [" "] * min(column + 1, len(cells)) + cells[column + 1 :]
+    return [" "] * len(cells)
+
+
+def _collapse(line: str) -> str:
+    return _BLANKS.sub(" ", line)
+
+
+# -- wildcards --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """One normalised expected line, ready to be matched."""
+
+    text: str
+    ellipsis: bool
+    segments: tuple[str, ...] | None
+    """The literal pieces around each `[..]`, or None for a literal line."""
+
+    @classmethod
+    def of(cls, line: str) -> _Pattern:
+        segments = tuple(line.split(ANYTHING)) if ANYTHING in line else None
+        return cls(line, line.strip() == ELLIPSIS, segments)
+
+    def matches(self, line: str) -> bool:
+        if self.segments is None:
+            return self.text == line
+        first, *middle, last = self.segments
+        if len(line) < len(first) + len(last) or not line.startswith(first) or not line.endswith(last):
+            return False
+        # `[..]` is a glob star: taking each middle piece at its leftmost place never loses a match,
+        # so this stays linear where a backtracking regex could explode.
+        position, stop = len(first), len(line) - len(last)
+        for piece in middle:
+            found = line.find(piece, position, stop)
+            if found < 0:
+                return False
+            position = found + len(piece)
+        return True
+
+
+# -- alignment --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Op:
+    """One step of an alignment.
+
+    `match` pairs a line with a line, `absorb` gives an actual line to a `...`, `ellipsis` closes that `...`,
+    `delete` drops an expected line, `insert` adds an actual line, `replace` swaps one for the other.
+    """
+
+    tag: str
+    expected: int = -1
+    actual: int = -1
+
+
+def _align(patterns: list[_Pattern], actual: list[str]) -> list[_Op]:
+    """A best alignment: fewest unmatched lines, then most lines matched (so a diff pairs what it can)."""
+    head = 0
+    while head < min(len(patterns), len(actual)) and _anchors(patterns[head], actual[head]):
+        head += 1
+    tail = 0
+    while tail < min(len(patterns), len(actual)) - head and _anchors(patterns[-1 - tail], actual[-1 - tail]):
+        tail += 1
+    middle = _trace(patterns[head : len(patterns) - tail], actual[head : len(actual) - tail])
+    ops = [_Op("match", k, k) for k in range(head)]
+    ops += [_Op(op.tag, _shift(op.expected, head), _shift(op.actual, head)) for op in middle]
+    ops += [_Op("match", len(patterns) - tail + k, len(actual) - tail + k) for k in range(tail)]
+    return ops
+
+
+def _anchors(pattern: _Pattern, line: str) -> bool:
+    """A matching pair at either end is always part of some best alignment: take it without search."""
+    return not pattern.ellipsis and pattern.matches(line)
+
+
+def _shift(index: int, by: int) -> int:
+    return index + by if index >= 0 else index
+
+
+def _costs(patterns: list[_Pattern], actual: list[str], edit: int) -> list[list[int]]:
+    """cost[i][j]: the best alignment of patterns[i:] with actual[j:] (dynamic programming, O(n·m)).
+
+    An unmatched line costs `edit`, a matched one earns 1; `edit` outweighs every possible match, so the
+    number of unmatched lines decides first.
+    """
+    n, m = len(patterns), len(actual)
+    cost = [[0] * (m + 1) for _ in range(n)] + [[(m - j) * edit for j in range(m + 1)]]
+    for i in range(n - 1, -1, -1):
+        row, below, pattern = cost[i], cost[i + 1], patterns[i]
+        if pattern.ellipsis:
+            row[m] = below[m]
+            for j in range(m - 1, -1, -1):
+                row[j] = min(below[j], row[j + 1])
+            continue
+        row[m] = below[m] + edit
+        for j in range(m - 1, -1, -1):
+            paired = below[j + 1] - 1 if pattern.matches(actual[j]) else below[j + 1] + edit  # match or replace
+            row[j] = min(paired, min(below[j], row[j + 1]) + edit)  # or delete, or insert
+    return cost
+
+
+def _trace(patterns: list[_Pattern], actual: list[str]) -> list[_Op]:
+    """Walk one best path; on ties a `...` stops early, so a changed line after it is shown as changed."""
+    n, m = len(patterns), len(actual)
+    edit = n + m + 1
+    cost = _costs(patterns, actual, edit)
+    i = j = 0
+    ops: list[_Op] = []
+    while i < n or j < m:
+        here = cost[i][j]
+        if i == n:
+            ops.append(_Op("insert", actual=j))
+        elif patterns[i].ellipsis:
+            ops.append(_Op("ellipsis", i) if cost[i + 1][j] == here else _Op("absorb", i, j))
+        elif j < m and cost[i + 1][j + 1] - 1 == here and patterns[i].matches(actual[j]):
+            ops.append(_Op("match", i, j))
+        elif j < m and cost[i + 1][j + 1] + edit == here:
+            ops.append(_Op("replace", i, j))
+        elif cost[i + 1][j] + edit == here:
+            ops.append(_Op("delete", i))
+        else:
+            ops.append(_Op("insert", actual=j))
+        i, j = _advance(ops[-1], i, j)
+    return ops
+
+
+def _advance(op: _Op, i: int, j: int) -> tuple[int, int]:
+    if op.tag in ("match", "replace"):
+        return i + 1, j + 1
+    if op.tag in ("ellipsis", "delete"):
+        return i + 1, j
+    return i, j + 1
+
+
+# -- comparison -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    ok: bool
+    diff: str
+    """'' when ok; otherwise a unified diff, `--- expected` / `+++ actual`, in which wildcard lines that DID match are
+    shown as the actual text they matched (so only real differences appear as -/+)."""
+    resolved: list[str]
+    """Expected lines with every wildcard that matched replaced by what it matched (for messages)."""
+
+
+def compare(expected: str, actual: str) -> Comparison:
+    """`...` alone on a line (after normalisation) matches any number of lines, zero included; `[..]` inside a line
+    matches any text within that line (zero or more characters, never a newline). Everything else matches literally
+    after normalize(). Handle many `...` and `[..]` without exponential blow-up (dynamic programming over lines)."""
+    wanted, got = normalize(expected), normalize(actual)
+    ops = _align([_Pattern.of(line) for line in wanted], got)
+    ok = all(op.tag in ("match", "absorb", "ellipsis") for op in ops)
+    resolved = [
+        wanted[op.expected] if op.expected >= 0 and op.tag in ("delete", "replace") else got[op.actual]
+        for op in ops
+        if op.tag not in ("ellipsis", "insert")
+    ]
+    return Comparison(ok, "" if ok else _unified(_diff_lines(ops, wanted, got)), resolved)
+
+
+def _diff_lines(ops: list[_Op], wanted: list[str], got: list[str]) -> list[tuple[str, str]]:
+    """(sign, text) lines; within each run of changes, removals first, as `diff -u` shows them."""
+    lines: list[tuple[str, str]] = []
+    removed: list[tuple[str, str]] = []
+    added: list[tuple[str, str]] = []
+    for op in ops:
+        if op.tag in ("delete", "replace"):
+            removed.append(("-", wanted[op.expected]))
+        if op.tag in ("insert", "replace"):
+            added.append(("+", got[op.actual]))
+        if op.tag in ("match", "absorb"):
+            lines += [*removed, *added, (" ", got[op.actual])]  # a wildcard shows what it matched
+            removed, added = [], []
+    return [*lines, *removed, *added]
+
+
+def _unified(lines: list[tuple[str, str]]) -> str:
+    """Format (sign, text) lines as `diff -u` does, hunks with CONTEXT lines around each change."""
+    changed = [k for k, (sign, _) in enumerate(lines) if sign != " "]
+    hunks: list[tuple[int, int]] = []
+    for k in changed:
+        start, end = max(k - CONTEXT, 0), min(k + CONTEXT + 1, len(lines))
+        if hunks and start <= hunks[-1][1]:
+            start = hunks.pop()[0]
+        hunks.append((start, end))
+    out = ["--- expected", "+++ actual"]
+    for start, end in hunks:
+        before = lines[:start]
+        old = _range(sum(s != "+" for s, _ in before), sum(s != "+" for s, _ in lines[start:end]))
+        new = _range(sum(s != "-" for s, _ in before), sum(s != "-" for s, _ in lines[start:end]))
+        out.append(f"@@ -{old} +{new} @@")
+        out += [sign + text for sign, text in lines[start:end]]
+    return "\n".join(out)
+
+
+def _range(start: int, length: int) -> str:
+    """A hunk range as difflib writes it: 1-based, `,length` unless 1, the line before when empty."""
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
+
+
+# -- update mode ------------------------------------------------------------------------
+
+
+def update_expected(expected: str, actual: str) -> str:
+    """The new text of an output block for update mode: keep each expected line that still matches (literal, `[..]`
+    lines, and `...` lines as long as the surrounding lines still align), and replace what no longer matches with the
+    actual lines (normalised for trailing spaces only — keep the actual line's own spacing). If expected is entirely
+    `...` it stays `...`. The result must itself `compare(...)` ok against `actual`.
+
+    Actual lines are written as a terminal shows them, escape sequences and carriage-return overwrites resolved:
+    neither belongs in a Markdown file.
+    """
+    written, shown = _display(expected), _display(actual)
+    patterns = [_Pattern.of(_collapse(line)) for line in written]
+    ops = _align(patterns, [_collapse(line) for line in shown])
+    lines = [_kept(op, written, shown) for op in ops if op.tag in ("match", "ellipsis", "replace", "insert")]
+    return "\n".join(lines)
+
+
+def _kept(op: _Op, written: list[str], shown: list[str]) -> str:
+    return written[op.expected] if op.tag in ("match", "ellipsis") else shown[op.actual]
