@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import signal
 import sys
 import time
@@ -15,6 +16,7 @@ from .harness import PageRun, Settings, Status, Verdict, resolve_values
 from .lessons import LessonFile, LessonFileError, read_lesson
 from .masking import Masker
 from .project import Project, find_project
+from .records import build_record, write_record
 from .reporting import progress_line, summary, write_junit
 
 
@@ -37,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--update", action="store_true", help="rewrite {{output}} blocks with the actual output")
     run.add_argument("--junitxml", type=Path, metavar="FILE", help="write a JUnit XML report")
     run.add_argument("--require-all", action="store_true", help="a page whose requirements are unmet fails")
+    run.add_argument("--record", type=Path, metavar="FILE", help="write a verification record for the site's stamps")
+    run.add_argument("--environment", default="", metavar="TEXT", help="where the run happens, as the stamp shows it")
     return parser
 
 
@@ -61,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     stopped = _run_pages(pages, settings, masker, verdicts)
     _report(verdicts, args.junitxml, time.monotonic() - started)
+    if args.record is not None:
+        texts = {page.source: page.text for page, _ in pages}
+        commands = {c for page, _ in pages for c in page.requirements.commands}
+        write_record(args.record, build_record(texts, verdicts, args.environment or _machine(), commands))
     if stopped:
         return 128 + stopped
     return 1 if any(v.status is Status.FAILED for v in verdicts) else 0
@@ -114,6 +122,10 @@ def _report(verdicts: list[Verdict], junit: Path | None, duration: float) -> Non
     if junit is not None:
         write_junit(junit, verdicts, duration)
     print(summary(verdicts))
+
+
+def _machine() -> str:
+    return f"{platform.node() or 'this machine'} ({platform.system()} {platform.machine()})"
 
 
 def _pair(item: str) -> tuple[str, str]:

@@ -48,6 +48,8 @@ class Verdict:
     duration: float = 0.0
     drift_only: bool = False
     """Failed only because the output differs: the command itself succeeded."""
+    code: str = ""
+    """Why it was skipped, for machines: `requires:oc`, `check:oc whoami`, `not-run:ctrl-seq`, `earlier-failure`."""
 
     @property
     def report(self) -> str:
@@ -90,11 +92,11 @@ class PageRun:
             if settings.values.get(name):
                 self.masker.add(settings.values[name])
         self.sessions: dict[str, ShellSession] = {}
-        self.blocked: str | None = None
+        self.blocked: tuple[str, str] | None = None
         """Why the remaining blocks are skipped: an unmet gate, a failed setup or block."""
         self.updates: list[tuple[Block, str]] = []
         self.started = False
-        self.unmet: dict[str | None, str] = {}
+        self.unmet: dict[str | None, tuple[str, str]] = {}
 
     # -- the page's blocks -------------------------------------------------------------
 
@@ -122,21 +124,21 @@ class PageRun:
         for script in self.page.setup:
             outcome = self.execute(script, self.session("1"), self.page_timeout)
             if outcome.status != 0:
-                self.blocked = f"the page's setup failed ({self.where()})"
+                self.blocked = ("setup-failed", f"the page's setup failed ({self.where()})")
                 return self.verdict_for(None, script, outcome, "setup failed")
         return None
 
-    def unmet_requirements(self) -> dict[str | None, str]:
+    def unmet_requirements(self) -> dict[str | None, tuple[str, str]]:
         """Why blocks cannot run, by the command they use (None: the whole page).
 
         A check belongs to the command it starts with, so a failing `oc whoami` skips the
         blocks that run `oc` and lets the `docker` blocks run.
         """
         env = normal_environment(base=None)
-        unmet: dict[str | None, str] = {}
+        unmet: dict[str | None, tuple[str, str]] = {}
         for command in self.page.requirements.commands:
             if shutil.which(command, path=env.get("PATH")) is None:
-                unmet[command] = f"requires `{command}`, which is not installed"
+                unmet[command] = (f"requires:{command}", f"requires `{command}`, which is not installed")
         for check in self.page.requirements.checks:
             owner = check.split()[0] if check.split() else None
             key = owner if owner in self.page.requirements.commands else None
@@ -146,10 +148,10 @@ class PageRun:
             if outcome.status != 0:
                 lines = outcome.output.strip().splitlines()
                 said = f": {self.masker(lines[-1])}" if lines else ""
-                unmet[key] = f"requires `{check}` to succeed (exit {outcome.status}){said}"
+                unmet[key] = (f"check:{check}", f"requires `{check}` to succeed (exit {outcome.status}){said}")
         return unmet
 
-    def gate(self, block: Block) -> str | None:
+    def gate(self, block: Block) -> tuple[str, str] | None:
         for command, reason in self.unmet.items():
             if command is not None and uses(block.code, command):
                 return reason
@@ -163,17 +165,19 @@ class PageRun:
         gated = self.gate(block)
         if gated is not None:
             status = Status.FAILED if self.settings.require_all else Status.SKIPPED
-            return Verdict(self.where(block), status, command, reason=gated)
+            return Verdict(self.where(block), status, command, reason=gated[1], code=gated[0])
         if self.blocked is not None:
-            status = Status.FAILED if self.settings.require_all and "requires" in self.blocked else Status.SKIPPED
-            return Verdict(self.where(block), status, command, reason=self.blocked)
+            code, why = self.blocked
+            unmet = code.startswith(("requires:", "check:"))
+            status = Status.FAILED if self.settings.require_all and unmet else Status.SKIPPED
+            return Verdict(self.where(block), status, command, reason=why, code=code)
         for option, why in _NOT_RUN.items():
             if block.has(option):
-                return Verdict(self.where(block), Status.SKIPPED, command, reason=why)
+                return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"not-run:{option}")
         verdict = self.attempt(block)
         if verdict.status is Status.FAILED and not verdict.drift_only and not block.has("cleanup"):
             # Later blocks build on this one; output drift alone leaves the state sound.
-            self.blocked = f"an earlier block failed ({verdict.where})"
+            self.blocked = ("earlier-failure", f"an earlier block failed ({verdict.where})")
         return verdict
 
     def finish(self) -> list[Verdict]:

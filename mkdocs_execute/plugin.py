@@ -18,6 +18,8 @@ from mkdocs.structure.pages import Page
 
 from .extension import ExecuteExtension, PageContext
 from .lessons import front_matter_lines
+from .records import read_record
+from .stamps import stamp_html
 from .strings import strings_for
 
 log = logging.getLogger("mkdocs.plugins.execute")
@@ -35,6 +37,8 @@ class ExecuteConfig(base.Config):
     """Variables whose values the harness masks as `***` everywhere."""
     timeout = c.Type((int, float), default=60)
     """The harness's default time limit for one block, in seconds."""
+    record = c.Optional(c.Type(str))
+    """A verification record written by `mkdocs-execute run --record`: lesson pages show its stamp."""
 
 
 class ExecutePlugin(BasePlugin[ExecuteConfig]):
@@ -75,6 +79,19 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         self.extension.context = PageContext(self.source_of(page), line_offset(page, markdown))
         return markdown
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        self.record = read_record(self.root / self.config.record) if self.config.record else None
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """Lesson pages (those with runnable blocks) say whether, when and where they were checked."""
+        lesson = self.extension.lesson
+        if self.config.record is None or lesson is None or not lesson.runnable:
+            return html
+        record = self.record
+        strings = strings_for(self.language)
+        source = self.source_of(page)
+        return stamp_html(record, source, page.file.content_string, strings, self.language) + html
 
     def source_of(self, page: Page) -> str:
         path = Path(page.file.abs_src_path or page.file.src_path)

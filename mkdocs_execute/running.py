@@ -267,7 +267,6 @@ class ShellSession:
         self._sessions: set[int] = set()  # every block's session id (= its bash's pid = its process group)
         self._leftovers: list[int] = []  # read ends still held open by background jobs of finished blocks
         self._running: int | None = None
-        self._interrupted = False
         self._closed = False
 
     def __enter__(self) -> ShellSession:
@@ -314,7 +313,6 @@ class ShellSession:
         finally:
             os.close(write_end)
         self._sessions.add(pid)
-        self._interrupted = False
         self._running = pid
         try:
             chunks, wait_status, timed_out, pipe_open = self._collect(pid, read_end, start + timeout)
@@ -425,7 +423,6 @@ class ShellSession:
         """Kill the running block's whole process group now (safe from a signal handler or another thread)."""
         pid = self._running
         if pid is not None:
-            self._interrupted = True
             _killpg(pid, signal.SIGKILL)
 
     def close(self) -> None:
