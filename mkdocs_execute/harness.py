@@ -97,6 +97,7 @@ class PageRun:
         self.updates: list[tuple[Block, str]] = []
         self.started = False
         self.unmet: dict[str | None, tuple[str, str]] = {}
+        self.conditions: dict[str, bool] = {}
 
     # -- the page's blocks -------------------------------------------------------------
 
@@ -151,6 +152,21 @@ class PageRun:
                 unmet[key] = (f"check:{check}", f"requires `{check}` to succeed (exit {outcome.status}){said}")
         return unmet
 
+    def condition(self, block: Block) -> tuple[str, str] | None:
+        """A block marked `when=NAME` runs only if the page's check NAME succeeds (evaluated once)."""
+        name = block.option("when")
+        if name is None:
+            return None
+        check = self.page.conditions.get(name)
+        if check is None:
+            return f"condition:{name}", f"`when={name}` names no condition in the front matter"
+        if name not in self.conditions:
+            outcome = self.execute(check, self.session(_terminal(block)), self.page_timeout)
+            self.conditions[name] = outcome.status == 0
+        if self.conditions[name]:
+            return None
+        return f"condition:{name}", f"only when `{name}` holds (`{check}` did not succeed)"
+
     def gate(self, block: Block) -> tuple[str, str] | None:
         for command, reason in self.unmet.items():
             if command is not None and uses(block.code, command):
@@ -174,6 +190,9 @@ class PageRun:
         for option, why in _NOT_RUN.items():
             if block.has(option):
                 return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"not-run:{option}")
+        unmet = self.condition(block)
+        if unmet is not None:
+            return Verdict(self.where(block), Status.SKIPPED, command, reason=unmet[1], code=unmet[0])
         verdict = self.attempt(block)
         if verdict.status is Status.FAILED and not verdict.drift_only and not block.has("cleanup"):
             # Later blocks build on this one; output drift alone leaves the state sound.

@@ -40,6 +40,8 @@ class LessonFile:
     setup: tuple[str, ...] = ()
     cleanup: tuple[str, ...] = ()
     timeout: float | None = None
+    conditions: dict[str, str] = field(default_factory=dict)
+    """Named checks for blocks marked `when=NAME`, such as the cluster's major version."""
 
 
 def front_matter_lines(raw: str, body: str) -> int:
@@ -85,7 +87,11 @@ def _settings(execute: Any, shown: str) -> dict[str, Any]:
     timeout = execute.get("timeout")
     if timeout is not None and not isinstance(timeout, (int, float)):
         raise LessonFileError(f"{shown}:2: `execute.timeout` must be a number of seconds")
+    conditions = execute.get("conditions") or {}
+    if not isinstance(conditions, dict) or not all(isinstance(v, str) for v in conditions.values()):
+        raise LessonFileError(f"{shown}:2: `execute.conditions` must map names to shell checks")
     return {
+        "conditions": {str(name): check for name, check in conditions.items()},
         "requirements": Requirements(_strings(requires, "commands", shown), _strings(requires, "checks", shown)),
         "setup": _strings(execute, "setup", shown),
         "cleanup": _strings(execute, "cleanup", shown),

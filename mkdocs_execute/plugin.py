@@ -91,7 +91,9 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         record = self.record
         strings = strings_for(self.language)
         source = self.source_of(page)
-        return stamp_html(record, source, page.file.content_string, strings, self.language) + html
+        stamp = stamp_html(record, source, page.file.content_string, strings, self.language)
+        title_end = html.find("</h1>") + len("</h1>") if html.lstrip().startswith("<h1") else 0
+        return html[:title_end] + "\n" + stamp + html[title_end:]
 
     def source_of(self, page: Page) -> str:
         path = Path(page.file.abs_src_path or page.file.src_path)

@@ -36,6 +36,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "stamp_reason_not_run": "{argument} is for a live terminal",
         "stamp_reason_earlier_failure": "an earlier block failed",
         "stamp_reason_setup_failed": "the page's setup failed",
+        "stamp_reason_condition": "not for this environment ({argument})",
     },
     "fr": {
         "copy": "Copier",
@@ -67,6 +68,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "stamp_reason_not_run": "{argument} est réservé à un terminal interactif",
         "stamp_reason_earlier_failure": "un bloc précédent a échoué",
         "stamp_reason_setup_failed": "la préparation de la page a échoué",
+        "stamp_reason_condition": "sans objet dans cet environnement ({argument})",
     },
 }
 

@@ -230,6 +230,17 @@ def test_gates_skip_with_their_reason(tmp_path: Path) -> None:
     assert strict.returncode == 1 and strict.stdout.strip().splitlines()[-1] == "2 passed, 2 failed, 0 skipped"
 
 
+def test_conditions_pick_the_branch_for_this_environment(tmp_path: Path) -> None:
+    page = "---\nexecute:\n  conditions:\n    here: 'true'\n    there: 'false'\n---\n"
+    page += fence("echo mine", "<<execute when=here>>") + output("mine") + "\n"
+    page += fence("echo theirs; false", "<<execute when=there>>")
+    result = cli(lessons(tmp_path, c=page), "docs", "--require-all")
+    assert result.returncode == 0, result.stdout
+    assert "skip docs/c.md:14  echo theirs; false  (only when `there` holds (`false` did not succeed))" in result.stdout
+    unknown = cli(lessons(tmp_path / "u", u=fence("echo x", "<<execute when=maybe>>")), "docs")
+    assert "`when=maybe` names no condition in the front matter" in unknown.stdout
+
+
 def test_values_from_var_environment_and_config(tmp_path: Path) -> None:
     page = fence("echo [[GREETING]] [[WHO]]") + output("bonjour monde") + "\n" + fence("echo [[RUN_ID]]")
     root = lessons(tmp_path, v=page)
