@@ -16,6 +16,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+lab/lab install  # the registry lab's Debian packages (docker-registry, podman, …)
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
 echo "== ruff" && ruff check . && ruff format --check .
