@@ -1,4 +1,4 @@
-"""`mkdocs-execute run PATH...`: run lessons in a real shell and report drift."""
+"""`mkdocs-execute run PATH...` runs lessons in a real shell and reports drift; `mkdocs-execute terminal` serves Run."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ from .reporting import progress_line, summary, write_junit
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["terminal"]:
+        from .terminal import main as terminal_main  # POSIX-only (PTY): imported on demand
+
+        return terminal_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "run":
@@ -33,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mkdocs-execute", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="run the blocks of lessons and compare their output with the page")
+    commands.add_parser("terminal", help="serve a local terminal for the Run buttons (see --help)", add_help=False)
     run.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a lesson file or a folder of them")
     run.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a placeholder's value")
     run.add_argument("--secret", action="append", default=[], metavar="NAME", help="mask this variable's value")

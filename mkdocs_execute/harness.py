@@ -184,8 +184,8 @@ class PageRun:
             return Verdict(self.where(block), status, command, reason=gated[1], code=gated[0])
         if self.blocked is not None:
             code, why = self.blocked
-            unmet = code.startswith(("requires:", "check:"))
-            status = Status.FAILED if self.settings.require_all and unmet else Status.SKIPPED
+            required = code.startswith(("requires:", "check:"))
+            status = Status.FAILED if self.settings.require_all and required else Status.SKIPPED
             return Verdict(self.where(block), status, command, reason=why, code=code)
         for option, why in _NOT_RUN.items():
             if block.has(option):

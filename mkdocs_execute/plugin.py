@@ -7,6 +7,7 @@ import logging
 import re
 from importlib.resources import files as package_files
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -21,6 +22,9 @@ from .lessons import front_matter_lines
 from .records import read_record
 from .stamps import stamp_html
 from .strings import strings_for
+
+if TYPE_CHECKING:  # the terminal needs a POSIX PTY: imported only when `terminal: local` is served
+    from .terminal import TerminalServer
 
 log = logging.getLogger("mkdocs.plugins.execute")
 
@@ -39,10 +43,24 @@ class ExecuteConfig(base.Config):
     """The harness's default time limit for one block, in seconds."""
     record = c.Optional(c.Type(str))
     """A verification record written by `mkdocs-execute run --record`: lesson pages show its stamp."""
+    terminal = c.Optional(c.Type(str))
+    """Where Run sends commands: `local` (a shell that `mkdocs serve` starts), `wss://…` (a remote terminal)."""
 
 
 class ExecutePlugin(BasePlugin[ExecuteConfig]):
     """Turns Katacoda-style markers into blocks with Copy and Run buttons."""
+
+    command = "build"
+    terminal_server: TerminalServer | None = None
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Defining this keeps one plugin object for a whole `mkdocs serve`: the terminal outlives rebuilds."""
+        self.command = command
+
+    def on_shutdown(self) -> None:
+        if self.terminal_server is not None:
+            self.terminal_server.stop()
+            self.terminal_server = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         bad = [name for name in self.config.variables if not _NAME.match(name)]
@@ -55,7 +73,30 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
         config.extra_css.append(f"{ASSETS}/execute.css")
         config.extra_javascript.append(f"{ASSETS}/execute.js")
+        self.start_terminal(config)
         return config
+
+    def start_terminal(self, config: MkDocsConfig) -> None:
+        """`terminal: local` under `mkdocs serve`: one terminal server for the whole session."""
+        where = self.config.terminal
+        if where is not None and where != "local" and not where.startswith(("ws://", "wss://")):
+            raise PluginError(f"execute: terminal must be 'local' or a ws:// or wss:// URL, not {where!r}")
+        if where != "local" or self.command != "serve" or self.terminal_server is not None:
+            return
+        from .terminal import Settings, TerminalServer
+
+        host, port = config.dev_addr
+        origins = [f"http://{name}:{port}" for name in dict.fromkeys((host, "127.0.0.1", "localhost"))]
+        self.terminal_server = TerminalServer(Settings(origins=origins, cwd=str(self.root))).start()
+        log.info("execute: terminal for Run at %s (origins %s)", self.terminal_server.url, ", ".join(origins))
+
+    def terminal_client(self) -> dict[str, str] | None:
+        """What execute.js learns about the terminal; a token only ever goes to served pages, via terminal.json."""
+        if self.terminal_server is not None:
+            return {"config": "terminal.json"}
+        if self.config.terminal and self.config.terminal != "local":
+            return {"url": self.config.terminal}
+        return None
 
     @property
     def values(self) -> dict[str, str | None]:
@@ -71,10 +112,25 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         assets = package_files("mkdocs_execute") / "assets"
         script = (assets / "execute.js").read_text(encoding="utf-8")
         script = script.replace("__MX_STRINGS__", json.dumps(strings_for(self.language), ensure_ascii=False))
+        client = self.terminal_client()
+        script = script.replace("__MX_TERMINAL__", json.dumps(client))
         files.append(File.generated(config, f"{ASSETS}/execute.js", content=script))
         css = (assets / "execute.css").read_text(encoding="utf-8")
         files.append(File.generated(config, f"{ASSETS}/execute.css", content=css))
+        if client is not None:  # xterm.js is only shipped where Run can reach a terminal; pages load it on first Run
+            self.add_vendor_files(files, config)
+        if self.terminal_server is not None:
+            server = self.terminal_server
+            local = json.dumps({"url": server.url, "token": server.settings.token})
+            files.append(File.generated(config, f"{ASSETS}/terminal.json", content=local))
         return files
+
+    def add_vendor_files(self, files: Files, config: MkDocsConfig) -> None:
+        vendor = Path(str(package_files("mkdocs_execute") / "assets" / "vendor"))
+        for path in sorted(vendor.rglob("*")):
+            if path.is_file() and path.suffix in {".js", ".css", ""}:
+                uri = f"{ASSETS}/vendor/{path.relative_to(vendor).as_posix()}"
+                files.append(File.generated(config, uri, abs_src_path=str(path)))
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         self.extension.context = PageContext(self.source_of(page), line_offset(page, markdown))

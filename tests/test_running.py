@@ -283,3 +283,106 @@ def test_outcome_fields(shell: ShellSession) -> None:
     assert isinstance(out, Outcome)
     assert out == Outcome(output="x\n", status=0, timed_out=False, duration=out.duration)
     assert 0 < out.duration < 1
+
+
+# --- one shell for the whole session, and a new one when a block had to be stopped or ended it -------------
+
+
+def test_one_shell_carries_jobs_from_block_to_block(shell: ShellSession) -> None:
+    m = marker(34)
+    pid = shell.run("echo $$").output
+    assert shell.run(f"sleep {m} &").status == 0
+    assert shell.run("echo $$").output == pid  # the same shell, as in a terminal
+    assert shell.run("jobs -r | grep -c sleep").output == "1\n"  # so the job of the block before is there
+    assert shell.run("kill %1; wait %1").status == 143
+    assert alive(m) == []
+    # Negative: a block that ends the shell leaves it to a new one.
+    assert shell.run("exit 0").status == 0
+    assert shell.run("echo $$").output != pid
+
+
+def test_timeout_while_the_shell_itself_is_busy(shell: ShellSession) -> None:
+    shell.run("KEPT=yes; cd /")
+    out = shell.run("echo spinning; LOST=yes; cd /tmp; while :; do :; done", timeout=0.5)
+    assert out.timed_out and out.status is None and out.output == "spinning\n" and out.duration < 3
+    assert shell.run('echo "${KEPT-} ${LOST-}"; pwd').output == "yes \n/\n"  # the state from before the block
+    # Negative: a block that ends in time keeps its changes.
+    assert shell.run("LOST=kept; for i in 1 2 3; do :; done", timeout=5).status == 0
+    assert shell.run('echo "$LOST"').output == "kept\n"
+
+
+def test_a_timeout_spares_the_jobs_of_earlier_blocks(shell: ShellSession) -> None:
+    earlier, blocked = marker(35), marker(36)
+    assert shell.run(f"sleep {earlier} &").status == 0
+    out = shell.run(f"sleep {blocked} & sleep {blocked}; echo never", timeout=0.5)
+    assert out.timed_out and out.output == ""
+    assert alive(blocked) == []  # what the block started is gone
+    assert len(alive(earlier)) == 1  # negative: the server an earlier block started is not
+
+
+def test_exit_ends_the_block_not_the_session(shell: ShellSession) -> None:
+    assert shell.run("A=1").status == 0
+    out = shell.run("B=2; echo bye; exit 3; echo never")
+    assert out.status == 3 and out.output == "bye\n"
+    out = shell.run('echo "$A $B"; false | true')
+    assert out.status == 0 and out.output == "1 2\n"  # the state at the exit, as with a bash per block
+    # Negative: the status of `exit` is its own, not the next block's.
+    assert shell.run("exit 0").status == 0
+
+
+def test_set_e_ends_the_block_and_the_next_one_works(shell: ShellSession) -> None:
+    out = shell.run("set -e; echo one; false; echo never")
+    assert out.status == 1 and out.output == "one\n"
+    assert shell.run("echo works").output == "works\n"
+    out = shell.run("false; echo after")  # -e is still on, as it was when each block had its own bash
+    assert out.status == 1 and out.output == ""
+    # Negative: once switched off, a failure no longer ends the block.
+    out = shell.run("set +e; false; echo after")
+    assert out.status == 1 and out.output == "after\n"
+
+
+def test_block_output_and_stdin_cannot_break_the_protocol(shell: ShellSession) -> None:
+    lines = "__mx 1 0 0 n\n0\n#__mx_vars\n#__mx_end\n"
+    out = shell.run(f"printf '{lines}'; printf '{lines}' >&2; cat; read -r line; echo \"[${{line-}}]\"")
+    assert out.output == lines * 2 + "[]\n" and out.status == 1  # `read` fails at the end of the input
+    assert shell.run("x=1; echo ok").output == "ok\n"
+    assert shell.run("echo $x").output == "1\n"
+    # Negative: what a block prints does reach the output.
+    assert shell.run("echo __mx_end").output == "__mx_end\n"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "exec bash",
+        "exec 62>&-; echo closed",
+        "exec 63>&-",
+        "exec 62<&- 63>&-",
+        "kill -9 $$",
+        "break; echo x",
+        "continue",
+    ],
+)
+def test_a_block_that_breaks_the_loop_does_not_hang_the_harness(shell: ShellSession, code: str) -> None:
+    shell.run("KEPT=yes")
+    out = shell.run(code, timeout=5)
+    assert not out.timed_out and out.duration < 2
+    assert shell.run('echo "$KEPT"', timeout=5).output == "yes\n"
+    assert shell.run("echo again", timeout=5).output == "again\n"
+
+
+def test_a_block_that_steals_the_status_fd_times_out_and_the_session_goes_on(shell: ShellSession) -> None:
+    shell.run("KEPT=yes")
+    out = shell.run("exec 63>/dev/null; echo lost", timeout=0.5)
+    assert out.timed_out and out.output == "lost\n" and out.duration < 3
+    assert shell.run('echo "$KEPT"').output == "yes\n"
+    # Negative: without the redirection the block ends in time.
+    assert not shell.run("exec 5>/dev/null; echo kept", timeout=5).timed_out
+
+
+def test_a_debug_trap_does_not_trace_the_harness(shell: ShellSession) -> None:
+    out = shell.run("trap 'echo dbg' DEBUG; echo d")
+    assert out.output == "dbg\nd\n"
+    assert shell.run("echo next").output == "next\n"  # the trap ends with the block
+    # Negative: inside the block it does run before each command.
+    assert shell.run("trap 'echo dbg' DEBUG; echo a; echo b").output == "dbg\na\ndbg\nb\n"

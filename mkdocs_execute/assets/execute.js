@@ -1,8 +1,12 @@
-/* mkdocs-execute: Copy and Run buttons for marked command blocks, and reader-filled values.
- * One delegated click listener; per-page work runs on Material's document$ (instant navigation). */
+/* mkdocs-execute: Copy and Run buttons for marked command blocks, reader-filled values, and a
+ * terminal drawer (xterm.js, loaded on first Run only). One delegated click listener; per-page work
+ * runs on Material's document$ (instant navigation). */
 (() => {
   "use strict";
   const T = __MX_STRINGS__;
+  const TERM = __MX_TERMINAL__; // null, {url} (a remote terminal) or {config} (mkdocs serve's own)
+  const BASE = (document.currentScript?.src || "").replace(/[^/]*$/, "");
+  const MARK = 6973; // OSC number the terminal server's bash prints with each prompt
   const KEY = "mkdocs-execute:values";
   const NAME = /\[\[([A-Z][A-Z0-9_]*)\]\]/g;
   const prior = window.mkdocsExecute || {};
@@ -44,6 +48,42 @@
       if (el.textContent !== text) el.textContent = text;
       el.classList.toggle("mx-var--unset", !known);
     }
+  };
+
+  const make = (tag, cls, text) => {
+    const el = document.createElement(tag);
+    if (cls) el.className = cls;
+    if (text != null) el.textContent = text;
+    return el;
+  };
+
+  /* The reader's values panel, at the top of the page content: one input per placeholder to fill. */
+  const panel = () => {
+    const article = document.querySelector("article.md-content__inner") || document.querySelector("article");
+    if (!article) return;
+    article.querySelector(":scope > .mx-values")?.remove();
+    const names = new Set();
+    for (const el of article.querySelectorAll("[data-mx-var], [data-mx-vars]")) {
+      if (el.dataset.mxFill) names.add(el.dataset.mxVar);
+      for (const n of (el.dataset.mxVars || "").split(" ")) if (n) names.add(n);
+    }
+    if (!names.size) return;
+    const values = load();
+    const box = make("details", "mx-values");
+    box.setAttribute("data-search-exclude", "");
+    box.open = [...names].some((n) => !(n in values));
+    box.append(make("summary", "", T.values_title), make("p", "", T.values_help));
+    for (const name of names) {
+      const label = make("label", "mx-values__item");
+      const input = make("input");
+      Object.assign(input, { type: "text", name, value: values[name] || "", spellcheck: false, autocomplete: "off" });
+      input.dataset.mxInput = name;
+      label.append(make("span", "", name), input);
+      box.append(label);
+    }
+    const title = article.querySelector(":scope > h1");
+    if (title) title.after(box);
+    else article.prepend(box);
   };
 
   /* Label expected output; keep a block title readable by reserving the toolbar's width in it. */
@@ -144,10 +184,187 @@
       .finally(() => busy(box, false));
   };
 
+  /* ---- The terminal drawer: one tab, one WebSocket and one server-side shell per Tn. ---- */
+  const sessions = {};
+  let drawer = null;
+  let lastRun = null;
+
+  const asset = (tag, attrs) =>
+    new Promise((ok, ko) => {
+      const el = Object.assign(document.createElement(tag), attrs, { onload: ok });
+      el.onerror = () => ko(new Error("cannot load " + (attrs.src || attrs.href)));
+      document.head.append(el);
+    });
+  let xterm = null;
+  const loadXterm = () =>
+    (xterm ||= Promise.all([
+      asset("link", { rel: "stylesheet", href: BASE + "vendor/xterm/css/xterm.css" }),
+      asset("script", { src: BASE + "vendor/xterm/lib/xterm.js" }),
+    ])
+      .then(() => asset("script", { src: BASE + "vendor/xterm/addon-fit/lib/addon-fit.js" }))
+      .catch((e) => {
+        xterm = null;
+        throw e;
+      }));
+
+  /* The served site's local terminal hands its token over same-origin only (another site can't read it). */
+  const endpoint = () =>
+    TERM.url
+      ? Promise.resolve(TERM)
+      : fetch(BASE + TERM.config, { cache: "no-store" }).then((r) => (r.ok ? r.json() : Promise.reject(r.status)));
+
+  const select = (n) => {
+    for (const [k, s] of Object.entries(sessions)) {
+      s.tab.setAttribute("aria-selected", String(+k === n));
+      s.panel.hidden = +k !== n;
+    }
+    drawer.hidden = false;
+    document.body.classList.add("mx-drawer-open");
+    sessions[n]?.fit.fit();
+  };
+
+  const hide = () => {
+    drawer.hidden = true;
+    document.body.classList.remove("mx-drawer-open");
+    if (lastRun && lastRun.isConnected) lastRun.focus();
+  };
+
+  const makeDrawer = () => {
+    drawer = make("section", "mx-drawer");
+    drawer.setAttribute("aria-label", T.terminal);
+    drawer.hidden = true;
+    const bar = make("div", "mx-drawer__bar");
+    const tabs = make("div", "mx-drawer__tabs");
+    tabs.setAttribute("role", "tablist");
+    const close = make("button", "mx-button mx-drawer__close", "×");
+    Object.assign(close, { type: "button", title: T.terminal_close });
+    close.setAttribute("aria-label", T.terminal_close);
+    close.onclick = hide;
+    bar.append(tabs, make("span", "mx-drawer__hint", T.terminal_keys), close);
+    drawer.append(bar, make("div", "mx-drawer__panels"));
+    document.body.append(drawer);
+    window.addEventListener("resize", () => Object.values(sessions).forEach((s) => s.panel.hidden || s.fit.fit()));
+  };
+
+  const forget = (s, error) => {
+    s.closed = true;
+    for (const w of s.waiters.splice(0)) w.ko(error);
+    if (sessions[s.n] !== s) return;
+    delete sessions[s.n];
+    s.tab.remove();
+    s.panel.remove();
+    s.term.dispose();
+    const left = Object.keys(sessions);
+    if (left.length) select(+left[0]);
+    else hide();
+  };
+
+  /* The next prompt: bash's marker, or (another shell) a second without output. `ms` caps the wait. */
+  const prompt = (s, ms) =>
+    new Promise((ok, ko) => {
+      const w = { ok, ko };
+      s.waiters.push(w);
+      const done = () => {
+        const i = s.waiters.indexOf(w);
+        if (i >= 0) s.waiters.splice(i, 1);
+        ok();
+      };
+      if (ms) setTimeout(done, ms);
+      if (!s.marker) {
+        const quiet = () => (Date.now() - s.last > 1000 ? done() : s.waiters.includes(w) && setTimeout(quiet, 250));
+        setTimeout(quiet, 250);
+      }
+    });
+
+  const connect = (n, where) => {
+    drawer || makeDrawer();
+    const tab = make("button", "mx-drawer__tab", `${T.terminal} ${n}`);
+    Object.assign(tab, { type: "button", id: `mx-tab-${n}` });
+    tab.setAttribute("role", "tab");
+    tab.setAttribute("aria-controls", `mx-term-${n}`);
+    tab.onclick = () => select(n);
+    const panel = make("div", "mx-drawer__panel");
+    Object.assign(panel, { id: `mx-term-${n}`, hidden: true });
+    panel.setAttribute("role", "tabpanel");
+    panel.setAttribute("aria-labelledby", tab.id);
+    const tabs = drawer.querySelector(".mx-drawer__tabs");
+    const after = [...tabs.children].find((t) => +t.id.slice(7) > n);
+    tabs.insertBefore(tab, after || null);
+    drawer.querySelector(".mx-drawer__panels").append(panel);
+    const term = new window.Terminal({ fontSize: 13, fontFamily: "SFMono-Regular, Consolas, Menlo, monospace" });
+    const fit = new window.FitAddon.FitAddon();
+    term.loadAddon(fit);
+    const s = { n, tab, panel, term, fit, waiters: [], marker: false, last: Date.now() };
+    sessions[n] = s;
+    select(n);
+    term.open(panel);
+    fit.fit();
+    /* Shift+Tab leaves the terminal, so that the keyboard is never trapped in it. */
+    term.attachCustomKeyEventHandler((e) => {
+      if (e.key !== "Tab" || !e.shiftKey) return true;
+      if (e.type === "keydown") tab.focus();
+      e.preventDefault();
+      return false;
+    });
+    const url = where.url + (where.token ? (where.url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(where.token) : "");
+    const ws = (s.ws = new WebSocket(url));
+    ws.binaryType = "arraybuffer";
+    const send = (msg) => ws.readyState === 1 && ws.send(JSON.stringify(msg));
+    s.input = (data) => send({ type: "input", data });
+    term.onData(s.input);
+    term.onResize(({ cols, rows }) => send({ type: "resize", cols, rows }));
+    term.parser.registerOscHandler(MARK, () => {
+      s.marker = true;
+      s.waiters.shift()?.ok();
+      return true;
+    });
+    s.ready = new Promise((ok, ko) => {
+      s.waiters.push({ ok, ko });
+      ws.onopen = () => send({ type: "resize", cols: term.cols, rows: term.rows });
+      ws.onclose = () => forget(s, new Error("terminal closed"));
+      ws.onmessage = ({ data }) => {
+        s.last = Date.now();
+        if (typeof data !== "string") return term.write(new Uint8Array(data));
+        const hello = JSON.parse(data);
+        if (hello.type === "hello" && !hello.marker) prompt(s).then(ok, ko); // no marker: wait for quiet
+      };
+    });
+    return s;
+  };
+
+  const session = (n) =>
+    sessions[n] && !sessions[n].closed ? sessions[n] : loadXterm().then(endpoint).then((where) => connect(n, where));
+
+  const terminal = TERM && {
+    async send(command, o) {
+      lastRun = o.element?.querySelector('[data-mx-action="run"]') || lastRun;
+      const s = await session(o.terminal);
+      select(o.terminal);
+      await s.ready;
+      if (!s.used) await new Promise((ok) => setTimeout(ok, 150)); // let bash draw its first prompt
+      s.used = true;
+      if (o.interrupt) {
+        s.input("\x03");
+        await prompt(s, 1000); // the prompt Ctrl-C brings back, or give up waiting after a second
+      }
+      s.term.paste(command); // bracketed paste: a multi-line command runs as one, with one prompt after it
+      if (o.noNewline) return;
+      s.input("\r");
+      await prompt(s, o.timeout ? o.timeout * 1000 : 0);
+    },
+    screen(n = 1) {
+      const b = sessions[n]?.term.buffer.active;
+      const lines = [];
+      for (let i = 0; b && i < b.length; i++) lines.push(b.getLine(i).translateToString(true));
+      return lines.join("\n");
+    },
+    sessions,
+  };
+
   const api = Object.assign(prior, {
     ready: true,
     strings: T,
-    terminal: prior.terminal || null,
+    terminal: prior.terminal || terminal || null,
     values: load,
     setValue(name, value) {
       const values = load();
@@ -168,6 +385,7 @@
     refresh: () => {
       apply(document);
       decorate(document);
+      panel();
     },
   });
   window.mkdocsExecute = api;
@@ -182,8 +400,17 @@
     if (button.dataset.mxAction === "run") run(button, box, bar, command);
     else copyFrom(button, bar, command, T.copied, 2000);
   });
+  document.addEventListener("input", (event) => {
+    const name = event.target.dataset?.mxInput;
+    if (name) api.setValue(name, event.target.value);
+  });
   window.addEventListener("storage", (event) => {
-    if (event.key === KEY || event.key === null) apply(document);
+    if (event.key !== KEY && event.key !== null) return;
+    apply(document);
+    const values = load();
+    for (const input of document.querySelectorAll("[data-mx-input]")) {
+      if (input !== document.activeElement) input.value = values[input.dataset.mxInput] || "";
+    }
   });
 
   if (window.document$ && typeof window.document$.subscribe === "function") {

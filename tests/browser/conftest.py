@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -192,14 +196,115 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-@pytest.fixture
-def tab(browser: Any, site: Site) -> Iterator[Tab]:
+LIVE_YML = MKDOCS_YML.replace('HOST_IP: "10.1.2.3"', "HOST_IP: null").replace(
+    "      variables:", "      terminal: local\n      variables:"
+)
+LIVE_INDEX_MD = """\
+# Laboratoire
+
+Le serveur [[HOST_IP]] vous attend.
+
+```bash
+echo mx-$((6*7))
+```{{execute}}
+
+```bash
+echo ip=[[HOST_IP]]
+```<<execute>>
+
+```bash
+sleep 1; echo slept-$((1+1))
+```{{execute}}
+
+Deux terminaux : `echo pid=$$`{{execute}} et `echo pid=$$`{{execute T2}}.
+
+Dans le terminal 2 : `sleep 60`{{execute T2}}, puis `echo after-$((3+4))`{{execute T2 interrupt}}.
+
+Sans Entrée : `echo typed-$((1+1))`{{execute no-newline}}.
+
+```bash
+echo '</code><script>alert(1)</script>'
+```{{copy}}
+
+Page suivante : [Suite](suite.md).
+"""
+LIVE_SUITE_MD = """\
+# Suite
+
+Toujours [[HOST_IP]].
+
+```bash
+curl http://[[HOST_IP]]/
+```{{execute}}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_served(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"mkdocs serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "assets/mkdocs-execute/terminal.json", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("mkdocs serve did not answer in time")
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """`mkdocs serve --livereload` with `terminal: local`, stopped with Ctrl-C (SIGINT) as a writer would."""
+    project = tmp_path_factory.mktemp("browser-live")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    (project / "docs").mkdir()
+    (project / "mkdocs.yml").write_text(LIVE_YML.replace("{url}", url), encoding="utf-8")
+    (project / "docs" / "index.md").write_text(LIVE_INDEX_MD, encoding="utf-8")
+    (project / "docs" / "suite.md").write_text(LIVE_SUITE_MD, encoding="utf-8")
+    log = (project / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--livereload", "-a", f"127.0.0.1:{port}"],
+        cwd=project,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SHELL": "/bin/bash"},
+        start_new_session=True,  # our own group: a stuck server can be killed with all it started
+    )
+    try:
+        _wait_until_served(url, process)
+        yield Site(url, project)
+    except RuntimeError as error:
+        pytest.fail(f"{error}:\n{(project / 'serve.log').read_text(errors='replace')}")
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+        log.close()
+
+
+def _tab(browser: Any, url: str) -> Iterator[Tab]:
     """A fresh context (empty localStorage) allowed to use the clipboard, on the home page."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url.rstrip("/"))
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
     page = context.new_page()
-    state = Tab(page, site.url)
-    page.on("console", lambda message: message.type == "error" and state.errors.append(message.text))
+    state = Tab(page, url)
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            state.errors.append(message.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda error: state.errors.append(f"pageerror: {error}"))
 
     def on_dialog(dialog: Any) -> None:
@@ -212,3 +317,15 @@ def tab(browser: Any, site: Site) -> Iterator[Tab]:
         yield state
     finally:
         context.close()
+
+
+@pytest.fixture
+def tab(browser: Any, site: Site) -> Iterator[Tab]:
+    """The built site, in a fresh context."""
+    yield from _tab(browser, site.url)
+
+
+@pytest.fixture
+def live(browser: Any, served: Site) -> Iterator[Tab]:
+    """The served site (with its local terminal), in a fresh context."""
+    yield from _tab(browser, served.url)
