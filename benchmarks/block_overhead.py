@@ -3,8 +3,9 @@
 The same N trivial blocks (``echo N``, ``true``, ``x=$((x+1))``, …) are run, side by side in one run, by:
 
 - ``plain bash``: ONE bash process running all the commands, the baseline (per-block cost ≈ 0);
-- ``ShellSession``: ``mkdocs_execute.running.ShellSession.run`` once per block (a new bash per block, state
-  carried); its overhead per block is (total − baseline) / N;
+- ``ShellSession``: ``mkdocs_execute.running.ShellSession.run`` once per block (one persistent bash per
+  session that reports each block's status and snapshots its state); its overhead per block is
+  (total − baseline) / N;
 - ``prysk``: an equivalent ``.t`` file (``prysk --shell /bin/bash``);
 - ``pytest-codeblocks``: an equivalent Markdown file of N ```` ```bash ```` blocks
   (``pytest --codeblocks``, plugin autoloading off so that only its own plugin is loaded: the peer's
@@ -19,7 +20,8 @@ processes.
     python3 benchmarks/block_overhead.py [--blocks 200] [--rounds 5] [--check]
 
 Targets: the harness's overhead ≤ 5 ms per block, and fewer ms per block than each peer. With ``--check`` the
-exit status is 1 when a target is missed.
+exit status is 1 when a target is missed. prysk feeds the whole file to one shell, so its marginal cost per
+block is near 0 and its ms/block falls as N grows: compare ``marginal`` too.
 """
 
 from __future__ import annotations

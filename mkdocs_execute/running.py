@@ -142,7 +142,9 @@ builtin exit "$__mx_st"; } 2>/dev/null
 # set -e: tested commands do not count) or else its last status. What follows a block sits in the loop's
 # condition and at the top of its body, so that a block's own top-level `continue` (bash lets it reach the
 # loop, through eval) still reports; a top-level `break` ends this loop, and the script's outer loop starts it
-# again. A block reads its code into $__mx_code from a file (one read(2), where a pipe costs one per byte).
+# again. A block reads its code into $__mx_code from a file (one read(2), where a pipe costs one per byte). The
+# eval has no redirection (stdin is the shell's, /dev/null): bash would park a copy of the redirected fd on 10
+# or above for the whole block, where the block's own `exec 10>file` lands.
 _MAIN = r"""
 while { __mx_x=$? __mx_y=$SHELLOPTS; builtin set +euvx; builtin trap - ERR;
 [[ -n $__mx_cap ]] || __mx_last=$__mx_x __mx_f=$__mx_y; __mx_cap=; builtin trap - DEBUG RETURN; } >/dev/null 2>&1; do
@@ -151,7 +153,7 @@ builtin trap -- "$__mx_exit" EXIT; @REPORT@ } 2>/dev/null; fi;
 { IFS= builtin read -r -u 62 __mx_req || { builtin trap - EXIT; builtin exit 0; }; } 2>/dev/null;
 IFS= builtin read -r -d '' __mx_code <@CODE@; __mx_first= __mx_busy=1; builtin set --;
 builtin trap '{ __mx_first=${__mx_first:-$?}; } 2>/dev/null' ERR;
-builtin eval "$__mx_pre$__mx_code" </dev/null;
+builtin eval "$__mx_pre$__mx_code";
 done
 """
 
