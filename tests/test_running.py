@@ -9,7 +9,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,16 @@ pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash
 def marker(base: int) -> str:
     """A unique `sleep` argument, such as 31.04217, to find the processes of one test."""
     return f"{base}.{os.getpid() % 100000:05d}{time.monotonic_ns() % 1000:03d}"
+
+
+def eventually(condition: Callable[[], bool], within: float = 3.0) -> bool:
+    """Background jobs are forked before they exec: give them a moment to show their command line."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def alive(text: str) -> list[int]:
@@ -242,7 +252,8 @@ def test_background_jobs_live_until_close(tmp_path: Path) -> None:
         out = session.run(f"sleep {m} & setsid sleep {m} & echo started", timeout=10)
         assert time.monotonic() - start < 1  # did not wait for the job
         assert out.status == 0 and out.output == "started\n"
-        assert len(alive(m)) == 2  # negative: they run while the page runs, like a terminal's jobs
+        # Negative: they run while the page runs, like a terminal's jobs (once forked jobs have exec'd).
+        assert eventually(lambda: len(alive(m)) == 2)
         assert session.run("echo next").output == "next\n"
         assert len(alive(m)) == 2
     finally:
