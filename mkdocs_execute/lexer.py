@@ -16,6 +16,7 @@ _TICKS = re.compile(r"`+")
 _CONTAINER = re.compile(r"[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?|===)")
 """Lines that open a block whose content is indented: list items, admonitions, details, tabs."""
 Closes = Callable[[int, str], bool]
+_INDENTS = (" ", "\t")
 
 
 @dataclass(frozen=True)
@@ -141,11 +142,13 @@ def lex(lines: list[str], closes: Closes = lambda index, suffix: not suffix) -> 
     comment = False
     while index < len(lines):
         line = lines[index]
-        opening = None if _indented_code(lines, index, tokens) else _opening(line)
+        code = line[:1] in _INDENTS and _indented_code(lines, index, tokens)
+        opening = None if code else _opening(line)
         if opening is None:
-            code = not comment and _indented_code(lines, index, tokens)
-            tokens.append(Text(index, line, code=code, hidden=comment or _opens_comment(line)))
-            comment = _comment_state(line, comment)
+            opens = "<!--" in line and _opens_comment(line)
+            tokens.append(Text(index, line, code=code and not comment, hidden=comment or opens))
+            if comment or opens:
+                comment = _comment_state(line, comment)
             index += 1
             continue
         fence = _fence(lines, index, *opening, closes=closes, hidden=comment)

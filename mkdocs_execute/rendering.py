@@ -98,8 +98,7 @@ def _button(action: str, strings: Mapping[str, str]) -> str:
     label = escape(strings[f"{action}_label"])
     return (
         f'<button type="button" class="mx-button mx-{action}" data-mx-action="{action}" '
-        f'aria-label="{label}" title="{label}"><span class="mx-icon" aria-hidden="true"></span>'
-        f'<span class="mx-label">{escape(strings[action])}</span></button>'
+        f'aria-label="{label}"><span class="mx-label">{escape(strings[action])}</span></button>'
     )
 
 
