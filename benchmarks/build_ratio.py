@@ -29,10 +29,12 @@ import itertools
 import logging
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mkdocs.commands.build import build
@@ -184,6 +186,49 @@ def build_once(root: Path, name: str, clock: str = "cpu") -> float:
     return now() - start
 
 
+def build_in_child(root: Path, name: str, clock: str) -> float:
+    """A fresh process per timed build: no memory left over from earlier builds skews later ones.
+
+    The child builds once to warm up (imports, lexers, templates), then times a second build.
+    """
+    command = [sys.executable, __file__, "--child", str(root), name, "--clock", clock]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def instructions(root: Path, name: str, builds: int) -> int:
+    """Instructions a child executes for `builds` builds, counted by callgrind (steady on a busy machine)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+        command += [sys.executable, __file__, "--child", str(root), name, "--builds", str(builds)]
+        subprocess.run(command, capture_output=True, check=True)
+        totals = [line for line in out.read_text().splitlines() if line.startswith(("summary:", "totals:"))]
+        return int(totals[0].split()[1])
+
+
+def one_build_instructions(root: Path, name: str) -> int:
+    """A warm build's instructions: two builds minus one, so start-up and first-use costs cancel out."""
+    return instructions(root, name, 2) - instructions(root, name, 1)
+
+
+def instruction_ratio(root: Path, baseline: str) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two cores: both sides at once
+        sides = ("with", baseline)
+        counts = dict(zip(sides, pool.map(lambda side: one_build_instructions(root, side), sides), strict=True))
+    for name, count in counts.items():
+        print(f"instructions, one warm build, {name}: {count:,}")
+    print(f"instruction ratio with / {SIDES[baseline][2]}: {counts['with'] / counts[baseline]:.3f}")
+
+
+def child(root: Path, name: str, clock: str, builds: int = 2) -> None:
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    logging.getLogger("mkdocs_execute").setLevel(logging.ERROR)
+    for _ in range(builds - 1):
+        build_once(root, name, clock)  # warm-up: imports, lexers, templates
+    print(build_once(root, name, clock))
+
+
 def sanity(root: Path) -> None:
     """The plugin rendered 10 blocks per page; the stripped site highlights the same code blocks."""
 
@@ -217,7 +262,20 @@ def main(argv: list[str] | None = None) -> int:
         help="cpu: this process's CPU time, steady on a busy machine (default); wall: elapsed time",
     )
     parser.add_argument("--keep", type=Path, help="generate into this (new) directory and keep it")
+    parser.add_argument(
+        "--in-process", action="store_true", help="time every build in this one process (faster, noisier)"
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count one warm build's instructions under callgrind (slow: minutes; steady on a busy machine)",
+    )
+    parser.add_argument("--child", nargs=2, metavar=("ROOT", "SIDE"), help=argparse.SUPPRESS)
+    parser.add_argument("--builds", type=int, default=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        child(Path(args.child[0]), args.child[1], args.clock, args.builds)
+        return 0
 
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
     logging.getLogger("mkdocs_execute").setLevel(logging.ERROR)
@@ -238,9 +296,12 @@ def main(argv: list[str] | None = None) -> int:
         for index in range(args.rounds):
             order = next(orders)
             for name in order:
-                times[name].append(build_once(root, name, args.clock))
+                timed = build_once if args.in_process else build_in_child
+                times[name].append(timed(root, name, args.clock))
             line = ", ".join(f"{name} {times[name][-1]:.3f} s" for name in SIDES)
             print(f"  round {index + 1}: {line}", flush=True)
+        if args.instructions:
+            instruction_ratio(root, args.baseline)
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, (_, _, label) in SIDES.items():

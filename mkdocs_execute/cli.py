@@ -102,6 +102,7 @@ def _run_pages(
                 for block in page_run.blocks:
                     if stop:
                         break
+                    _announce(page_run.where(block), block.code)
                     _show(page_run.run(block), verdicts)
             finally:
                 for verdict in page_run.finish():
@@ -114,9 +115,17 @@ def _run_pages(
     return stop[0] if stop else 0
 
 
+def _announce(where: str, code: str) -> None:
+    """On a terminal, say which block is running now; its verdict line overwrites this one."""
+    if sys.stdout.isatty():
+        first = code.splitlines()[0] if code else ""
+        print(f"\r\033[K...  {where}  {first}"[:200], end="", flush=True)
+
+
 def _show(verdict: Verdict, verdicts: list[Verdict]) -> None:
     verdicts.append(verdict)
-    print(progress_line(verdict), flush=True)
+    prefix = "\r\033[K" if sys.stdout.isatty() else ""
+    print(prefix + progress_line(verdict), flush=True)
 
 
 def _report(verdicts: list[Verdict], junit: Path | None, duration: float) -> None:

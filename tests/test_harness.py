@@ -334,3 +334,27 @@ def test_the_writers_guide_runs_for_real(page: str) -> None:
     result = cli(root, f"docs/{page}", "--var", "HOST_IP=127.0.0.1")
     assert result.returncode == 0, result.stdout
     assert "0 failed" in result.stdout.strip().splitlines()[-1]
+
+
+def test_progress_shows_the_running_block_on_a_terminal(tmp_path: Path) -> None:
+    root = lessons(tmp_path, p=fence("sleep 0.3; echo done"))
+    main, child = os.openpty()
+    command = [sys.executable, "-m", "mkdocs_execute.cli", "run", "docs"]
+    process = subprocess.Popen(command, cwd=root, env=ENV, stdout=child, stderr=child)
+    os.close(child)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    process.wait(timeout=60)
+    os.close(main)
+    text = seen.decode()
+    assert "...  docs/p.md:1  sleep 0.3; echo done" in text
+    assert text.index("...  docs/p.md:1") < text.index("ok   docs/p.md:1")
+    piped = cli(root, "docs")  # negative: no terminal, no in-place progress line
+    assert "...  docs/p.md:1" not in piped.stdout and "ok   docs/p.md:1" in piped.stdout
