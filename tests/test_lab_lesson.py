@@ -66,7 +66,8 @@ def test_the_lesson_runs_against_the_lab(tmp_path: Path) -> None:
         env = lab_environment(state)
         assert lab("login", env=env).returncode == 0
         registry = subprocess.run(["docker-registry", "--version"], capture_output=True, text=True, check=False)
-        where = f"le lab local ({registry.stdout.split()[-1] if registry.stdout.split() else 'docker-registry'})"
+        version = registry.stdout.split()[-1] if registry.stdout.split() else "?"
+        where = f"le lab local (docker-registry {version})"
         run = subprocess.run(
             [sys.executable, "-m", "mkdocs_execute.cli", "run", "docs", "--var", "HOST_IP=127.0.0.1",
              "--record", ".verification/latest.json", "--environment", where,
