@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from html import escape
 from typing import Any
 
@@ -56,11 +57,7 @@ class _Standins:
 
 
 _STANDIN = re.compile(r"mxq([a-z]+)qxm")
-# Only tags that hold something of ours are visited: most of a page's tags are Pygments spans.
-_POST = re.compile(
-    r"<!--.*?-->|<[^<>]*?(?:mxq|\[\[|data-mx-slot)[^<>]*>|" + _STANDIN.pattern + r"|" + PLACEHOLDER.pattern,
-    re.DOTALL,
-)
+_TOKENS = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern + r'|data-mx-slot="')
 _SLOT = re.compile(r'\sdata-mx-slot="(\d+)"')
 _IN_TAG = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern)
 
@@ -99,9 +96,14 @@ class ExecuteExtension(Extension):
     def reset(self) -> None:
         self.lesson = None
 
-    @property
+    @cached_property
     def values(self) -> dict[str, str | None]:
+        """Read once: the plugin fixes them for the whole build."""
         return dict(self.getConfig("variables") or {})
+
+    @cached_property
+    def strings(self) -> dict[str, str]:
+        return strings_for(self.getConfig("language"))
 
     def _default_report(self, messages: list[str]) -> None:
         if self.getConfig("strict"):
@@ -143,7 +145,7 @@ class _State:
 
     @property
     def strings(self) -> dict[str, str]:
-        return strings_for(self.extension.getConfig("language"))
+        return self.extension.strings
 
     @property
     def highlighted(self) -> bool:
@@ -314,19 +316,30 @@ class _Finish(Postprocessor):
             return text
         values = state.extension.values
         strings = state.strings
+        comments = _comments(text)
+        parts: list[str] = []
+        done = 0
+        # Visit only our tokens; most of a page is Pygments markup we must not spend time on.
+        for match in _find_tokens(text):
+            at = match.start()
+            if at < done or any(start <= at < end for start, end in comments):
+                continue
+            opening = text.rfind("<", done, at)
+            if opening > text.rfind(">", done, at):  # inside a tag: rewrite the whole tag once
+                closing = text.find(">", at) + 1
+                parts += [text[done:opening], self.tag(text[opening:closing], values, strings)]
+                done = closing
+            else:
+                parts += [text[done:at], self.text(match, values, strings)]
+                done = match.end()
+        parts.append(text[done:])
+        return "".join(parts)
 
-        def swap(match: re.Match[str]) -> str:
-            whole = match.group()
-            if whole.startswith("<!--"):
-                return whole
-            if whole.startswith("<"):
-                return self.tag(whole, values, strings)
-            role, text = self.resolve(match)
-            if role == "literal":
-                return rendering.literal(text)
-            return rendering.variable(text, values, strings)
-
-        return _POST.sub(swap, text)
+    def text(self, match: re.Match[str], values: Mapping[str, str | None], strings: Mapping[str, str]) -> str:
+        role, text = self.resolve(match)
+        if role == "literal":
+            return rendering.literal(text)
+        return rendering.variable(text, values, strings)
 
     def resolve(self, match: re.Match[str]) -> tuple[str, str]:
         whole = match.group()
@@ -354,6 +367,32 @@ class _Finish(Postprocessor):
             return tag
         block = self.state.slots[int(slot[1])]
         return tag + rendering.toolbar(block, values, strings)
+
+
+def _find_tokens(text: str) -> list[re.Match[str]]:
+    """Our tokens in document order; `str.find` skips the rest of the page far faster than a regex scan."""
+    found: dict[int, re.Match[str]] = {}
+    for literal in ("mxq", "[[", 'data-mx-slot="'):
+        at = text.find(literal)
+        while at != -1:
+            start = at - 1 if literal == "[[" and text[at - 1 : at] == "\\" else at
+            match = _TOKENS.match(text, start)
+            if match is not None:
+                found[start] = match
+            at = text.find(literal, at + 1)
+    return [found[at] for at in sorted(found)]
+
+
+def _comments(text: str) -> list[tuple[int, int]]:
+    """Spans of HTML comments, which keep what the writer wrote."""
+    spans = []
+    start = text.find("<!--")
+    while start != -1:
+        end = text.find("-->", start + 4)
+        end = len(text) if end == -1 else end + 3
+        spans.append((start, end))
+        start = text.find("<!--", end)
+    return spans
 
 
 def _number(letters: str) -> int:

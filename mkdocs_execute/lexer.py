@@ -124,11 +124,16 @@ def _closing(line: str, opened: Prefix, fence: str) -> str | None:
 
 
 def _strip_prefix(line: str, opened: Prefix) -> str:
-    """Remove the blockquote markers and at most the fence's own indentation."""
+    """Remove the blockquote markers and at most the fence's own indentation (tabs in code stay)."""
+    if not opened.quote_width and not opened.indent:
+        return line  # a top-level fence: the common case, and nothing to remove
     prefix = prefix_of(line)
-    rest = line[min(prefix.quote_width, opened.quote_width) :].expandtabs(4)
-    drop = min(opened.indent, len(rest) - len(rest.lstrip(" ")))
-    return rest[drop:]
+    rest = line[min(prefix.quote_width, opened.quote_width) :]
+    column = index = 0
+    while index < len(rest) and column < opened.indent and rest[index] in " \t":
+        column = column + 1 if rest[index] == " " else (column // 4 + 1) * 4
+        index += 1
+    return " " * max(column - opened.indent, 0) + rest[index:]
 
 
 def lex(lines: list[str], closes: Closes = lambda index, suffix: not suffix) -> list[Fence | Text]:

@@ -187,6 +187,8 @@ class _Parser:
         return block
 
     def collect(self, code: str, first: int, in_code: bool) -> None:
+        if "[[" not in code:
+            return
         for number, line in enumerate(code.split("\n")):
             for match in PLACEHOLDER.finditer(line):
                 if not match["escape"]:

@@ -125,3 +125,10 @@ def test_a_plain_page_has_no_blocks() -> None:
     parsed = lesson("no-marker")
     assert parsed.blocks == [] and parsed.diagnostics == []
     assert parse("```\nls\n```{{execute}}\n").blocks != []
+
+
+def test_tabs_in_code_stay_tabs() -> None:
+    top = parse("```bash\ncat <<-EOF\n\tindented by a tab\n\tEOF\n```{{execute}}\n").blocks[0]
+    assert top.code == "cat <<-EOF\n\tindented by a tab\n\tEOF"
+    listed = parse("- step:\n\n    ```bash\n    cat <<-EOF\n    \tx\n    \tEOF\n    ```{{execute}}\n").blocks[0]
+    assert listed.code == "cat <<-EOF\n\tx\n\tEOF"  # only the list's own indentation goes
