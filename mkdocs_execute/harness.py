@@ -103,8 +103,7 @@ class PageRun:
 
     @property
     def blocks(self) -> list[Block]:
-        """The blocks to run in order; cleanup blocks run at the end, whatever happens."""
-        return [b for b in self.page.lesson.runnable if not b.has("cleanup")]
+        return run_order(self.page)
 
     @property
     def cleanup_blocks(self) -> list[Block]:
@@ -123,7 +122,7 @@ class PageRun:
             self.blocked = self.unmet[None]
             return None
         for script in self.page.setup:
-            outcome = self.execute(script, self.session("1"), self.page_timeout)
+            outcome = self.session("1").run(script, self.page_timeout)
             if outcome.status != 0:
                 self.blocked = ("setup-failed", f"the page's setup failed ({self.where()})")
                 return self.verdict_for(None, script, outcome, "setup failed")
@@ -145,7 +144,7 @@ class PageRun:
             key = owner if owner in self.page.requirements.commands else None
             if key in unmet:
                 continue
-            outcome = self.execute(check, self.session("1"), self.page_timeout)
+            outcome = self.session("1").run(check, self.page_timeout)
             if outcome.status != 0:
                 lines = outcome.output.strip().splitlines()
                 said = f": {self.masker(lines[-1])}" if lines else ""
@@ -161,7 +160,7 @@ class PageRun:
         if check is None:
             return f"condition:{name}", f"`when={name}` names no condition in the front matter"
         if name not in self.conditions:
-            outcome = self.execute(check, self.session(_terminal(block)), self.page_timeout)
+            outcome = self.session(_terminal(block)).run(check, self.page_timeout)
             self.conditions[name] = outcome.status == 0
         if self.conditions[name]:
             return None
@@ -207,7 +206,7 @@ class PageRun:
                 self.blocked = None
                 verdicts.append(self.attempt(block))
             for script in self.page.cleanup:
-                self.execute(script, self.session("1"), self.page_timeout)
+                self.session("1").run(script, self.page_timeout)
         finally:
             self.close()
         if self.settings.update and self.updates:
@@ -238,9 +237,6 @@ class PageRun:
             self.sessions[terminal] = ShellSession(env=env, cwd=self.settings.cwd)
         return self.sessions[terminal]
 
-    def execute(self, code: str, session: ShellSession, timeout: float) -> Outcome:
-        return session.run(code, timeout=timeout)
-
     def attempt(self, block: Block) -> Verdict:
         missing = [name for name in block.placeholders if name not in self.settings.values]
         command = rendering.command(block, self.settings.values)
@@ -254,7 +250,7 @@ class PageRun:
         session = self.session(_terminal(block))
         delay = 0.5
         while True:
-            outcome = self.execute(command, session, timeout)
+            outcome = session.run(command, timeout)
             verdict = self.judge(block, command, outcome)
             if verdict.status is Status.PASSED or outcome.timed_out or time.monotonic() + delay > deadline:
                 break
@@ -313,6 +309,11 @@ class PageRun:
             if len(value) >= 3 and name not in self.settings.secret_names:
                 text = text.replace(value, f"[[{name}]]")
         return text
+
+
+def run_order(page: LessonFile) -> list[Block]:
+    """The blocks to run in order; cleanup blocks run at the end, whatever happens."""
+    return [b for b in page.lesson.runnable if not b.has("cleanup")]
 
 
 def uses(code: str, command: str) -> bool:

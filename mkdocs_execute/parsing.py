@@ -121,6 +121,8 @@ class _Parser:
     offset: int
     pending: int | None = None
     """Index in `lesson.blocks` of the runnable block still waiting for its output."""
+    closing: dict[int, Marker] = field(default_factory=dict)
+    """Markers already read on closing fence lines, by line index."""
 
     @property
     def lesson(self) -> Lesson:
@@ -134,7 +136,10 @@ class _Parser:
         if not suffix:
             return True
         marker = self.marker_at(suffix, index)
-        return marker is not None and marker.kind is not None
+        if marker is None or marker.kind is None:
+            return False
+        self.closing[index] = marker  # read once; `fence` takes it from here
+        return True
 
     def fence(self, fence: Fence) -> None:
         language = language_of(fence.info)
@@ -143,7 +148,7 @@ class _Parser:
             self.collect(code, fence.start + 1, in_code=True)
         if not fence.closed:
             self.warn(fence.start, "unclosed-fence", f"code block opened with {fence.fence} never closes")
-        marker = read_marker(fence.suffix) if fence.suffix else None
+        marker = self.closing.get(fence.end) if fence.suffix else None
         if marker is None or marker.kind is None:
             self.page.fences.append((fence, None))
             self.pending = None

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .harness import PageRun, Settings, Status, Verdict, new_run_id, resolve_values
+from .harness import PageRun, Settings, Status, Verdict, new_run_id, resolve_values, run_order
 from .lessons import LessonFile, LessonFileError, read_lesson
 from .masking import Masker
 from .model import Block
@@ -73,8 +73,7 @@ class LessonCollector(pytest.File):
             self.lesson_file = read_lesson(self.path, self.project.source_of(self.path))
         except LessonFileError as error:
             raise self.CollectError(str(error)) from None
-        run = PageRun(self.lesson_file, Settings())
-        for block in run.blocks:
+        for block in run_order(self.lesson_file):
             yield BlockItem.from_parent(self, name=f"L{block.line}", block=block)
 
     def setup(self) -> None:
