@@ -58,7 +58,7 @@ class _Standins:
 
 _STANDIN = re.compile(r"mxq([a-z]+)qxm")
 _TOKENS = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern + r'|data-mx-slot="')
-_SLOT = re.compile(r'\sdata-mx-slot="(\d+)"')
+_SLOT = ' data-mx-slot="'
 _IN_TAG = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern)
 
 
@@ -79,6 +79,10 @@ class ExecuteExtension(Extension):
             "variables": [{}, "Placeholder values by name; None leaves the value to the reader."],
             "strict": [False, "Fail on an unknown marker or an undefined placeholder."],
             "language": ["en", "Language of the UI strings (fr, en)."],
+            "defer_toolbars": [
+                "",
+                "A key: toolbars stay in an HTML comment until `open_toolbars` opens them (the plugin does).",
+            ],
         }
         super().__init__(**kwargs)
         self.context = PageContext()
@@ -104,6 +108,16 @@ class ExecuteExtension(Extension):
     @cached_property
     def strings(self) -> dict[str, str]:
         return strings_for(self.getConfig("language"))
+
+    @cached_property
+    def toolbars(self) -> rendering.Toolbars:
+        key = self.getConfig("defer_toolbars")
+        return rendering.Toolbars(self.strings, rendering.deferral(key) if key else "")
+
+    def open_toolbars(self, html: str) -> str:
+        """`html` with its deferred toolbars written out (nothing to do unless `defer_toolbars` is set)."""
+        opening = self.toolbars.deferred
+        return rendering.open_deferred(html, opening) if opening else html
 
     def _default_report(self, messages: list[str]) -> None:
         if self.getConfig("strict"):
@@ -134,6 +148,7 @@ class _State:
 
     def reset(self) -> None:
         self.active = False
+        self.highlighted = self.fences_take_attributes()
         self.standins = _Standins()
         self.slots: list[Block] = []
         self.html: list[str] = []
@@ -147,8 +162,7 @@ class _State:
     def strings(self) -> dict[str, str]:
         return self.extension.strings
 
-    @property
-    def highlighted(self) -> bool:
+    def fences_take_attributes(self) -> bool:
         """Whether SuperFences and attr_list will render fences with our attributes."""
         registry = self.md.preprocessors
         fenced = registry["fenced_code_block"] if "fenced_code_block" in registry else None  # noqa: SIM401
@@ -202,12 +216,14 @@ class _Rewriter:
 
         Headings keep theirs as written, so the table of contents shows `[[NAME]]`.
         """
+        found = [index for index, line in enumerate(self.lines) if "[[" in line]
+        if not found:
+            return
         skip = {i for fence, _ in self.page.fences for i in range(fence.start, fence.end + 1)}
         skip |= self.page.verbatim
-        for index, line in enumerate(self.lines):
-            if index in skip or "[[" not in line or _heading(self.lines, index):
-                continue
-            self.lines[index] = self.code_line(line, verbatim=False)
+        for index in found:
+            if index not in skip and not _heading(self.lines, index):
+                self.lines[index] = self.code_line(self.lines[index], verbatim=False)
 
     def text(self, line: str, pieces: list[Piece]) -> str:
         for piece in reversed(pieces):
@@ -217,7 +233,7 @@ class _Rewriter:
     def piece(self, raw: str, piece: Piece) -> str:
         if piece.role == "inline" and piece.block is not None:
             source = self.state.extension.context.source
-            html = rendering.inline_html(piece.block, source, self.values, self.state.strings)
+            html = rendering.inline_html(piece.block, source, self.values, self.state.extension.toolbars)
             return self.state.stash(html)
         if piece.role == "escape":
             return escape(raw[1:]).replace("{", "&#123;").replace("}", "&#125;")
@@ -231,7 +247,8 @@ class _Rewriter:
             return
         verbatim = language_of(fence.info).lower() in VERBATIM_LANGUAGES
         for index in range(fence.start + 1, fence.end if fence.closed else fence.end + 1):
-            self.lines[index] = self.code_line(self.lines[index], verbatim)
+            if "[[" in self.lines[index]:
+                self.lines[index] = self.code_line(self.lines[index], verbatim)
         if fence.suffix:
             closing = self.lines[fence.end]
             self.lines[fence.end] = closing[: closing.rstrip().rfind(fence.suffix)].rstrip()
@@ -253,11 +270,9 @@ class _Rewriter:
         return PLACEHOLDER.sub(swap, line)
 
     def opening(self, fence: Fence, block: Block) -> str:
-        """The opening line with our attributes, in SuperFences' brace form."""
-        attrs = rendering.attributes(block, self.state.extension.context.source)
-        attrs["data-mx-slot"] = str(len(self.state.slots))
+        """The opening line with a slot number, in SuperFences' brace form; `_Finish` puts our attributes there."""
+        extra = f'data-mx-slot="{len(self.state.slots)}"'
         self.state.slots.append(block)
-        extra = rendering.attribute_string(attrs)
         line = self.lines[fence.start]
         head = line[: line.index(fence.fence) + len(fence.fence)]
         info = fence.info.strip()
@@ -270,7 +285,7 @@ class _Rewriter:
 
     def replace_with_html(self, fence: Fence, block: Block) -> None:
         source = self.state.extension.context.source
-        html = rendering.block_html(block, source, self.values, self.state.strings)
+        html = rendering.block_html(block, source, self.values, self.state.extension.toolbars)
         line = self.lines[fence.start]
         prefix = line[: line.index(fence.fence)]
         self.lines[fence.start : fence.end + 1] = [prefix + self.state.stash(html)]
@@ -327,7 +342,7 @@ class _Finish(Postprocessor):
             opening = text.rfind("<", done, at)
             if opening > text.rfind(">", done, at):  # inside a tag: rewrite the whole tag once
                 closing = text.find(">", at) + 1
-                parts += [text[done:opening], self.tag(text[opening:closing], values, strings)]
+                parts += [text[done:opening], self.tag(text[opening:closing], values)]
                 done = closing
             else:
                 parts += [text[done:at], self.text(match, values, strings)]
@@ -348,11 +363,21 @@ class _Finish(Postprocessor):
             return "var", match["name"]
         return self.state.standins.names[_number(standin[1])]
 
-    def tag(self, tag: str, values: Mapping[str, str | None], strings: Mapping[str, str]) -> str:
-        """Inside a tag, a placeholder can only be text: its value, or as written."""
+    def tag(self, tag: str, values: Mapping[str, str | None]) -> str:
+        """A fence's container gets our attributes and its toolbar; placeholders in a tag become text."""
+        at = tag.find(_SLOT)
+        block = None
+        if at != -1:  # the container of a fence: our attributes where SuperFences put the slot
+            end = tag.index('"', at + len(_SLOT))
+            block = self.state.slots[int(tag[at + len(_SLOT) : end])]
+            attrs = rendering.attribute_string(rendering.attributes(block, self.state.extension.context.source))
+            tag = f"{tag[:at]} {attrs}{tag[end + 1 :]}"
+        if "mxq" in tag or "[[" in tag:
+            tag = _IN_TAG.sub(self.inside(values), tag)
+        return tag if block is None else tag + self.state.extension.toolbars(block, values)
 
-        if "mxq" not in tag and "[[" not in tag and "data-mx-slot" not in tag:
-            return tag
+    def inside(self, values: Mapping[str, str | None]) -> Callable[[re.Match[str]], str]:
+        """Inside a tag, a placeholder can only be text: its value, or as written."""
 
         def inside(match: re.Match[str]) -> str:
             role, text = self.resolve(match)
@@ -361,12 +386,7 @@ class _Finish(Postprocessor):
                 return escape(value)
             return rendering.literal(rendering.placeholder(text) if role == "var" else text)
 
-        slot = _SLOT.search(tag)
-        tag = _IN_TAG.sub(inside, _SLOT.sub("", tag))
-        if slot is None:
-            return tag
-        block = self.state.slots[int(slot[1])]
-        return tag + rendering.toolbar(block, values, strings)
+        return inside
 
 
 def _find_tokens(text: str) -> list[re.Match[str]]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from .lexer import CodeSpan, Fence, Text, code_spans, lex
 from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span
 
-_INTERESTING = re.compile(r"`|\{\{|<<|\[\[")
 _WORDS = r"[A-Za-z][\w-]*(?:[ \t]+[A-Za-z0-9][\w.-]*(?:=[^\s{}<>]*)?)*"
 MARKER = re.compile(
     rf"(?P<escape>\\)?(?:\{{\{{[ \t]*(?P<braces>{_WORDS})[ \t]*\}}\}}|<<[ \t]*(?P<angles>{_WORDS})[ \t]*>>)"
@@ -30,17 +30,13 @@ VERBATIM_LANGUAGES = frozenset({"markdown", "md"})
 """Code in these languages shows Markdown source: markers and placeholders stay as written."""
 
 
-@dataclass(frozen=True)
-class Marker:
-    """A parsed marker: `{{execute T1}}` → name `execute`, options `(T1,)`."""
+class Marker(NamedTuple):
+    """A parsed marker: `{{execute T1}}` → name `execute`, options `(T1,)`; no kind when unknown."""
 
     name: str
     options: tuple[Option, ...]
     text: str
-
-    @property
-    def kind(self) -> Kind | None:
-        return KINDS.get(self.name.lower())
+    kind: Kind | None
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,7 @@ def read_marker(text: str) -> Marker | None:
 def _marker(match: re.Match[str]) -> Marker:
     words = (match["braces"] or match["angles"]).split()
     options = tuple(_option(word) for word in words[1:])
-    return Marker(words[0], options, match.group().lstrip("\\"))
+    return Marker(words[0], options, match.group().lstrip("\\"), KINDS.get(words[0].lower()))
 
 
 def _option(word: str) -> Option:
@@ -88,6 +84,8 @@ def _option(word: str) -> Option:
 
 def placeholders(code: str) -> tuple[str, ...]:
     """Names used in `code`, in order of first use, escaped ones left out."""
+    if "[[" not in code:
+        return ()
     found = (m["name"] for m in PLACEHOLDER.finditer(code) if not m["escape"])
     return tuple(dict.fromkeys(found))
 
@@ -107,12 +105,20 @@ def parse(text: str, line_offset: int = 0) -> Lesson:
 def parse_lines(lines: list[str], line_offset: int = 0) -> Page:
     """Parse `lines` into the model and the renderer's rewriting plan."""
     parser = _Parser(Page(Lesson()), line_offset)
+    verbatim = parser.page.verbatim
     for token in lex(lines, parser.closes):
         if isinstance(token, Fence):
             parser.fence(token)
-        else:
+        elif token.code or token.hidden:
+            verbatim.add(token.row)
+        elif _interesting(token.text):
             parser.text(token)
     return parser.page
+
+
+def _interesting(text: str) -> bool:
+    """Whether a text line may hold inline code, a marker or a placeholder (most lines do not)."""
+    return "`" in text or "{{" in text or "<<" in text or "[[" in text
 
 
 @dataclass
@@ -201,20 +207,15 @@ class _Parser:
                     self.lesson.placeholders.append(Placeholder(match["name"], line_number, in_code))
 
     def text(self, token: Text) -> None:
-        if token.code or token.hidden:
-            self.page.verbatim.add(token.index)
-            return
-        if not _INTERESTING.search(token.text):
-            return
         spans = code_spans(token.text)
         pieces = self.inline_pieces(token, spans)
         pieces += self.prose_pieces(token, spans, pieces)
-        for span in spans:
-            self.collect(span.content, token.index, in_code=True)
-        outside = _blank(token.text, spans)
-        self.collect(outside, token.index, in_code=False)
+        if "[[" in token.text:
+            for span in spans:
+                self.collect(span.content, token.row, in_code=True)
+            self.collect(_blank(token.text, spans), token.row, in_code=False)
         if pieces:
-            self.page.pieces[token.index] = sorted(pieces, key=lambda p: p.start)
+            self.page.pieces[token.row] = sorted(pieces, key=lambda p: p.start)
 
     def inline_pieces(self, token: Text, spans: list[CodeSpan]) -> list[Piece]:
         pieces = []
@@ -222,10 +223,10 @@ class _Parser:
             match = MARKER.match(token.text, span.end)
             if not match or match["escape"]:
                 continue
-            marker = self.marker_at(match.group(), token.index)
+            marker = self.marker_at(match.group(), token.row)
             if marker is None or marker.kind is None:
                 continue  # reported; the text stays as written
-            block = self.add(self.inline_block(token.index, span, marker), token.index)
+            block = self.add(self.inline_block(token.row, span, marker), token.row)
             pieces.append(Piece(span.start, match.end(), "inline", block))
         return pieces
 
@@ -243,15 +244,17 @@ class _Parser:
 
     def prose_pieces(self, token: Text, spans: list[CodeSpan], taken: list[Piece]) -> list[Piece]:
         """Escapes and markers that follow no code, outside code spans and inline blocks."""
+        pieces: list[Piece] = []
+        if "{{" not in token.text and "<<" not in token.text and "\\[[" not in token.text:
+            return pieces
         busy = [(s.start, s.end) for s in spans] + [(p.start, p.end) for p in taken]
-        pieces = []
         for match in MARKER.finditer(token.text):
             if _inside(match.start(), busy) or _marker(match).kind is None:
                 continue
             if match["escape"]:
                 pieces.append(Piece(match.start(), match.end(), "escape"))
             elif " " not in match.group():  # `{{ copy }}` in prose is more likely Jinja than a slip
-                self.warn(token.index, "no-code", f"marker {match.group()!r} follows no code")
+                self.warn(token.row, "no-code", f"marker {match.group()!r} follows no code")
                 pieces.append(Piece(match.start(), match.end(), "stray"))
         for match in PLACEHOLDER.finditer(token.text):
             if match["escape"] and not _inside(match.start(), [(p.start, p.end) for p in taken]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,13 +21,28 @@ class Project:
 
     def source_of(self, path: Path) -> str:
         """`docs/page.md`: the path as messages and `data-mx-source` show it."""
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+        return source_path(path, self.root) or path.as_posix()
 
     def owns(self, path: Path) -> bool:
         return path.resolve().is_relative_to(self.docs_dir)
+
+
+def source_path(path: Path | str, root: Path) -> str | None:
+    """`path` with symbolic links followed, relative to `root`, as `data-mx-source` shows it; None outside `root`."""
+    real = os.path.abspath(path)
+    if os.path.islink(real):
+        real = os.path.realpath(real)
+    else:
+        head, name = os.path.split(real)
+        real = os.path.join(_real_folder(head), name)
+    top = os.path.join(str(root), "")
+    return real[len(top) :].replace(os.sep, "/") if real.startswith(top) else None
+
+
+@lru_cache(maxsize=256)
+def _real_folder(folder: str) -> str:
+    """Following links costs a system call per path component; a folder is shared by many pages."""
+    return os.path.realpath(folder)
 
 
 def find_project(start: Path) -> Project | None:

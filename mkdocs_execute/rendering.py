@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from html import escape
 
 from .model import Block, Kind
@@ -54,7 +56,8 @@ def command(block: Block, values: Values) -> str:
         known = values.get(match["name"])
         return match.group() if known is None else known
 
-    return PLACEHOLDER.sub(value, _ANNOTATION.sub("", block.code))
+    code = _ANNOTATION.sub("", block.code) if "(" in block.code else block.code
+    return PLACEHOLDER.sub(value, code) if "[[" in code else code
 
 
 def variable(name: str, values: Values, strings: Mapping[str, str]) -> str:
@@ -79,19 +82,57 @@ def code_html(code: str, values: Values, strings: Mapping[str, str]) -> str:
     return "".join(parts)
 
 
-def toolbar(block: Block, values: Values, strings: Mapping[str, str]) -> str:
-    """Real buttons, present in the built HTML before any script runs."""
-    if block.kind is Kind.OUTPUT:
-        return ""
-    payload = escape(command(block, values))
-    fill = " ".join(name for name in block.placeholders if values.get(name) is None)
-    buttons = [_button("copy", strings)]
-    if block.kind is Kind.EXECUTE:
-        buttons.append(_button("run", strings))
-    return (
-        f'<span class="mx-toolbar" data-search-exclude data-mx-command="{payload}" data-mx-vars="{fill}">'
-        f'{"".join(buttons)}<span class="mx-status" role="status" aria-live="polite"></span></span>'
-    )
+@dataclass(frozen=True)
+class Toolbars:
+    """Builds the toolbars of one site: buttons made once, and optionally deferred.
+
+    Deferred toolbars travel inside an HTML comment that `open_deferred` opens later: the
+    MkDocs plugin opens them once search has indexed the page, since parsing their markup
+    was a third of the plugin's build time and search would skip them anyway.
+    """
+
+    strings: Mapping[str, str]
+    deferred: str = ""
+    """The comment's opening (`<!--mx-toolbar-KEY `), or empty to write toolbars as they are."""
+
+    @cached_property
+    def buttons(self) -> dict[Kind, str]:
+        copy = _button("copy", self.strings)
+        return {Kind.COPY: copy, Kind.OPEN: copy, Kind.EXECUTE: copy + _button("run", self.strings)}
+
+    def __call__(self, block: Block, values: Values) -> str:
+        """Real buttons, present in the built HTML before any script runs."""
+        buttons = self.buttons.get(block.kind)
+        if buttons is None:
+            return ""
+        payload = escape(command(block, values))
+        fill = " ".join(name for name in block.placeholders if values.get(name) is None)
+        html = (
+            f'<span class="mx-toolbar" data-search-exclude data-mx-command="{payload}" data-mx-vars="{fill}">'
+            f'{buttons}<span class="mx-status" role="status" aria-live="polite"></span></span>'
+        )
+        # Escaping leaves no `>` in the payload, so `-->` cannot end the comment early.
+        return f"{self.deferred}{html}-->" if self.deferred else html
+
+
+def deferral(key: str) -> str:
+    return f"<!--mx-toolbar-{key} "
+
+
+def open_deferred(html: str, opening: str) -> str:
+    """`html` with the toolbars deferred behind `opening` written out."""
+    start = html.find(opening)
+    if start == -1:
+        return html
+    parts = []
+    done = 0
+    while start != -1:
+        end = html.find("-->", start)
+        parts += [html[done:start], html[start + len(opening) : end]]
+        done = end + 3
+        start = html.find(opening, done)
+    parts.append(html[done:])
+    return "".join(parts)
 
 
 def _button(action: str, strings: Mapping[str, str]) -> str:
@@ -102,19 +143,19 @@ def _button(action: str, strings: Mapping[str, str]) -> str:
     )
 
 
-def inline_html(block: Block, source: str, values: Values, strings: Mapping[str, str]) -> str:
+def inline_html(block: Block, source: str, values: Values, toolbars: Toolbars) -> str:
     attrs = attribute_string(attributes(block, source))
-    code = code_html(block.code, values, strings)
-    return f'<span class="mx-inline" {attrs}><code>{code}</code>{toolbar(block, values, strings)}</span>'
+    code = code_html(block.code, values, toolbars.strings)
+    return f'<span class="mx-inline" {attrs}><code>{code}</code>{toolbars(block, values)}</span>'
 
 
-def block_html(block: Block, source: str, values: Values, strings: Mapping[str, str]) -> str:
+def block_html(block: Block, source: str, values: Values, toolbars: Toolbars) -> str:
     """A whole block, for Markdown set-ups with no fence highlighter to hand the code to."""
     attrs = attribute_string(attributes(block, source))
     language = f' class="language-{escape(block.language)}"' if block.language else ""
-    code = code_html(block.code, values, strings)
+    code = code_html(block.code, values, toolbars.strings)
     return (
-        f'<div class="mx-block highlight" {attrs}>{toolbar(block, values, strings)}'
+        f'<div class="mx-block highlight" {attrs}>{toolbars(block, values)}'
         f"<pre><code{language}>{code}</code></pre></div>"
     )
 

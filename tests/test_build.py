@@ -14,8 +14,10 @@ import pytest
 from mkdocs.config import load_config
 from mkdocs.config.base import ValidationError
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+from support import render
 
 from mkdocs_execute.plugin import ExecutePlugin
+from mkdocs_execute.project import source_path
 
 GOLDEN = Path(__file__).parent / "golden"
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -57,6 +59,27 @@ def test_strict_build_of_every_golden_case(tmp_path: Path) -> None:
     assert "assets/mkdocs-execute/execute.js" in html and "assets/mkdocs-execute/execute.css" in html
     script = (root / "site" / "assets" / "mkdocs-execute" / "execute.js").read_text()
     assert "__MX_STRINGS__" not in script and "Copié" in script
+
+
+@pytest.mark.parametrize("case", ["block-execute", "inline", "options", "angle-markers"])
+def test_the_built_page_holds_exactly_what_the_extension_renders(tmp_path: Path, case: str) -> None:
+    """The plugin writes toolbars out only after search has indexed the page: nothing may be lost on the way."""
+    text = (GOLDEN / f"{case}.md").read_text(encoding="utf-8")
+    root = project(tmp_path, {f"{case}.md": text})
+    assert build(root, "--strict").returncode == 0
+    built = (root / "site" / case / "index.html").read_text(encoding="utf-8")
+    expected = render(text, source=f"docs/{case}.md")
+    assert expected.count("mx-toolbar") > 0 and "<!--mx-toolbar" not in built
+    assert expected in built
+
+
+def test_a_comment_that_looks_like_a_deferred_toolbar_stays_a_comment(tmp_path: Path) -> None:
+    page = "# T\n\n<!--mx-toolbar-00000000 <button>x</button>-->\n\n```bash\nls\n```{{execute}}\n"
+    root = project(tmp_path, {"index.md": page})
+    assert build(root, "--strict").returncode == 0
+    built = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<!--mx-toolbar-00000000 <button>x</button>-->" in built
+    assert built.count('class="mx-toolbar"') == 1
 
 
 def test_front_matter_keeps_source_lines_true(tmp_path: Path) -> None:
@@ -154,3 +177,17 @@ def _wait_for(log: list[str], text: str, timeout: float = 30) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"{text!r} not seen in:\n{''.join(log)}")
+
+
+def test_source_paths_follow_links_like_the_harness(tmp_path: Path) -> None:
+    """The site and the harness name a page alike: links followed, relative to the project, else as given."""
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "lesson.md").write_text("x", encoding="utf-8")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "lesson.md").symlink_to(tmp_path / "shared" / "lesson.md")
+    (tmp_path / "docs" / "plain.md").write_text("x", encoding="utf-8")
+    (tmp_path / "linked-docs").symlink_to(tmp_path / "docs", target_is_directory=True)
+    assert source_path(tmp_path / "docs" / "lesson.md", tmp_path) == "shared/lesson.md"
+    assert source_path(tmp_path / "linked-docs" / "plain.md", tmp_path) == "docs/plain.md"
+    assert source_path(tmp_path / "docs" / "plain.md", tmp_path / "docs") == "plain.md"
+    assert source_path(tmp_path / "docs" / "plain.md", tmp_path / "doc") is None  # a prefix is not a parent
