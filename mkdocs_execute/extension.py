@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from html import escape
 from typing import Any
 
 from markdown import Markdown
@@ -236,7 +235,7 @@ class _Rewriter:
             html = rendering.inline_html(piece.block, source, self.values, self.state.extension.toolbars)
             return self.state.stash(html)
         if piece.role == "escape":
-            return escape(raw[1:]).replace("{", "&#123;").replace("}", "&#125;")
+            return rendering.escape(raw[1:]).replace("{", "&#123;").replace("}", "&#125;")
         if piece.role == "literal":
             return self.state.standins.token("literal", rendering.placeholder(piece.name))
         return ""  # a stray marker: reported, never shown
@@ -337,7 +336,7 @@ class _Finish(Postprocessor):
         # Visit only our tokens; most of a page is Pygments markup we must not spend time on.
         for match in _find_tokens(text):
             at = match.start()
-            if at < done or any(start <= at < end for start, end in comments):
+            if at < done or (comments and any(start <= at < end for start, end in comments)):
                 continue
             opening = text.rfind("<", done, at)
             if opening > text.rfind(">", done, at):  # inside a tag: rewrite the whole tag once
@@ -383,7 +382,7 @@ class _Finish(Postprocessor):
             role, text = self.resolve(match)
             value = values.get(text) if role == "var" else None
             if value is not None:
-                return escape(value)
+                return rendering.escape(value)
             return rendering.literal(rendering.placeholder(text) if role == "var" else text)
 
         return inside

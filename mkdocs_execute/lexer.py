@@ -142,28 +142,36 @@ def _strip_prefix(line: str, opened: Prefix) -> str:
     return " " * max(column - opened.indent, 0) + rest[index:]
 
 
-def lex(lines: list[str], closes: Closes = lambda index, suffix: not suffix) -> list[Fence | Text]:
+def lex(
+    lines: list[str], closes: Closes = lambda index, suffix: not suffix, wanted: re.Pattern[str] | None = None
+) -> list[Fence | Text]:
     """Split `lines` into fences and the text lines between them.
 
     `closes(index, suffix)` decides whether a closing fence followed by `suffix`
-    (a marker) really closes: the parser knows which markers exist.
+    (a marker) really closes: the parser knows which markers exist. With `wanted`,
+    a plain text line becomes a token only if the pattern occurs in it (most lines
+    interest no one, and a token per line was most of the lexer's time); indented
+    code and comment lines always do.
     """
     tokens: list[Fence | Text] = []
     index = 0
-    comment = False
+    comment = after_code = False
     while index < len(lines):
         line = lines[index]
-        code = line[:1] in _INDENTS and _indented_code(lines, index, tokens)
-        opening = None if code else _opening(line)
+        code = line[:1] in _INDENTS and _indented_code(lines, index, after_code)
+        opening = None if code or ("```" not in line and "~~~" not in line) else _opening(line)
         if opening is None:
             opens = "<!--" in line and _opens_comment(line)
-            tokens.append(Text(index, line, code=code and not comment, hidden=comment or opens))
+            after_code = code and not comment
+            if comment or opens or code or wanted is None or wanted.search(line):
+                tokens.append(Text(index, line, code=after_code, hidden=comment or opens))
             if comment or opens:
                 comment = _comment_state(line, comment)
             index += 1
             continue
         fence = _fence(lines, index, *opening, closes=closes, hidden=comment)
         tokens.append(fence)
+        after_code = False
         index = fence.end + 1
     return tokens
 
@@ -179,12 +187,12 @@ def _comment_state(line: str, inside: bool) -> bool:
     return line.rfind("-->") < max(line.rfind("<!--"), 0) if "-->" in line else True
 
 
-def _indented_code(lines: list[str], index: int, tokens: list[Fence | Text]) -> bool:
+def _indented_code(lines: list[str], index: int, after_code: bool) -> bool:
     """An indented code block line: four spaces in, outside any list item or admonition."""
     line = lines[index]
     if not line.startswith(("    ", "\t")) or not line.strip():
         return False
-    if tokens and isinstance(tokens[-1], Text) and tokens[-1].code:
+    if after_code:
         return True
     if index and lines[index - 1].strip():
         return False  # a lazy continuation of the paragraph above

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import NamedTuple
 
 from .lexer import CodeSpan, Fence, Text, code_spans, lex
@@ -17,6 +18,8 @@ _WORDS = r"[A-Za-z][\w-]*(?:[ \t]+[A-Za-z0-9][\w.-]*(?:=[^\s{}<>]*)?)*"
 MARKER = re.compile(
     rf"(?P<escape>\\)?(?:\{{\{{[ \t]*(?P<braces>{_WORDS})[ \t]*\}}\}}|<<[ \t]*(?P<angles>{_WORDS})[ \t]*>>)"
 )
+_INTERESTING = re.compile(r"`|\{\{|<<|\[\[")
+"""What makes a text line worth parsing: inline code, a marker or a placeholder."""
 PLACEHOLDER = re.compile(r"(?P<escape>\\)?\[\[(?P<name>[A-Z][A-Z0-9_]*)\]\]")
 
 KINDS = {
@@ -63,8 +66,9 @@ class Page:
     """Lines the renderer must leave alone: HTML comments and indented code."""
 
 
+@lru_cache(maxsize=512)
 def read_marker(text: str) -> Marker | None:
-    """Parse `text` if it is exactly one marker."""
+    """Parse `text` if it is exactly one marker (cached: lessons repeat a handful of markers)."""
     match = MARKER.fullmatch(text.strip())
     if not match or match["escape"]:
         return None
@@ -106,19 +110,14 @@ def parse_lines(lines: list[str], line_offset: int = 0) -> Page:
     """Parse `lines` into the model and the renderer's rewriting plan."""
     parser = _Parser(Page(Lesson()), line_offset)
     verbatim = parser.page.verbatim
-    for token in lex(lines, parser.closes):
+    for token in lex(lines, parser.closes, _INTERESTING):
         if isinstance(token, Fence):
             parser.fence(token)
         elif token.code or token.hidden:
             verbatim.add(token.row)
-        elif _interesting(token.text):
+        else:
             parser.text(token)
     return parser.page
-
-
-def _interesting(text: str) -> bool:
-    """Whether a text line may hold inline code, a marker or a placeholder (most lines do not)."""
-    return "`" in text or "{{" in text or "<<" in text or "[[" in text
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
 from importlib.resources import files as package_files
@@ -177,7 +178,10 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
 
 def line_offset(page: Page, markdown: str) -> int:
     """Lines MkDocs cut from the top of the file (front matter) before `markdown`."""
+    path = page.file.abs_src_path
     try:
+        if path and os.stat(path).st_size == len(markdown.encode()):
+            return 0  # nothing was cut: no need to read the file a second time
         raw = page.file.content_string
     except (OSError, UnicodeDecodeError, TypeError):
         return 0

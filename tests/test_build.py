@@ -82,11 +82,20 @@ def test_a_comment_that_looks_like_a_deferred_toolbar_stays_a_comment(tmp_path: 
     assert built.count('class="mx-toolbar"') == 1
 
 
-def test_front_matter_keeps_source_lines_true(tmp_path: Path) -> None:
-    page = "---\ntitle: Front\ntags: [a]\n---\n\n# Title\n\n```bash\nls\n```{{execute}}\n"
+@pytest.mark.parametrize(
+    ("page", "line"),
+    [
+        ("---\ntitle: Front\ntags: [a]\n---\n\n# Title\n\n```bash\nls\n```{{execute}}\n", 8),
+        ("\n\n# Title\n\n```bash\nls\n```{{execute}}\n", 5),  # MkDocs drops leading blank lines too
+        ("Title: Meta\n\n# Title\n\n```bash\nls\n```{{execute}}\n", 5),  # MultiMarkdown meta
+        ("\ufeff# Title\n\n```bash\nls\n```{{execute}}\n", 3),  # a byte order mark is no line
+        ("# Title\n\n```bash\nls\n```{{execute}}\n", 3),
+    ],
+)
+def test_front_matter_keeps_source_lines_true(tmp_path: Path, page: str, line: int) -> None:
     root = project(tmp_path, {"index.md": page})
     assert build(root, "--strict").returncode == 0
-    assert 'data-mx-source="docs/index.md:8"' in (root / "site" / "index.html").read_text()
+    assert f'data-mx-source="docs/index.md:{line}"' in (root / "site" / "index.html").read_text()
 
 
 def test_warnings_name_file_and_line_and_fail_mkdocs_strict(tmp_path: Path) -> None:
