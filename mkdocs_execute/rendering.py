@@ -113,12 +113,12 @@ class Toolbars:
             return ""
         payload = escape(command(block, values))
         fill = " ".join(name for name in block.placeholders if values.get(name) is None)
-        html = (
+        markup = (
             f'<span class="mx-toolbar" data-search-exclude data-mx-command="{payload}" data-mx-vars="{fill}">'
             f'{buttons}<span class="mx-status" role="status" aria-live="polite"></span></span>'
         )
         # Escaping leaves no `>` in the payload, so `-->` cannot end the comment early.
-        return f"{self.deferred}{html}-->" if self.deferred else html
+        return f"{self.deferred}{markup}-->" if self.deferred else markup
 
 
 def deferral(key: str) -> str:
@@ -134,6 +134,8 @@ def open_deferred(html: str, opening: str) -> str:
     done = 0
     while start != -1:
         end = html.find("-->", start)
+        if end == -1:  # cut short by someone else: leave the rest as it is
+            break
         parts += [html[done:start], html[start + len(opening) : end]]
         done = end + 3
         start = html.find(opening, done)

@@ -16,6 +16,7 @@ from mkdocs.config.base import ValidationError
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 from support import render
 
+from mkdocs_execute import ExecuteExtension
 from mkdocs_execute.plugin import ExecutePlugin
 from mkdocs_execute.project import source_path
 
@@ -200,3 +201,15 @@ def test_source_paths_follow_links_like_the_harness(tmp_path: Path) -> None:
     assert source_path(tmp_path / "linked-docs" / "plain.md", tmp_path) == "docs/plain.md"
     assert source_path(tmp_path / "docs" / "plain.md", tmp_path / "docs") == "plain.md"
     assert source_path(tmp_path / "docs" / "plain.md", tmp_path / "doc") is None  # a prefix is not a parent
+
+
+def test_deferred_toolbars_open_to_exactly_what_the_extension_writes_directly() -> None:
+    text = (GOLDEN / "inline.md").read_text(encoding="utf-8")
+    direct = render(text)
+    deferred = render(text, defer_toolbars="k1")
+    assert deferred != direct and deferred.count("<!--mx-toolbar-k1 ") == direct.count('class="mx-toolbar"') == 5
+    opener = ExecuteExtension(defer_toolbars="k1")
+    assert opener.open_toolbars(deferred) == direct
+    assert ExecuteExtension(defer_toolbars="k2").open_toolbars(deferred) == deferred  # another site's key
+    cut = deferred[: deferred.rindex("-->")]  # the last comment cut short by someone else
+    assert opener.open_toolbars(cut).endswith(cut[cut.rindex("<!--mx-toolbar-k1 ") :])
