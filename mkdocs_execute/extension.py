@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -110,13 +111,13 @@ class ExecuteExtension(Extension):
 
     @cached_property
     def toolbars(self) -> rendering.Toolbars:
-        key = self.getConfig("defer_toolbars")
-        return rendering.Toolbars(self.strings, rendering.deferral(key) if key else "")
+        """Toolbars always start deferred, so the postprocessor never rewrites their markup."""
+        key = self.getConfig("defer_toolbars") or secrets.token_hex(4)
+        return rendering.Toolbars(self.strings, rendering.deferral(key))
 
     def open_toolbars(self, html: str) -> str:
-        """`html` with its deferred toolbars written out (nothing to do unless `defer_toolbars` is set)."""
-        opening = self.toolbars.deferred
-        return rendering.open_deferred(html, opening) if opening else html
+        """`html` with its deferred toolbars written out."""
+        return rendering.open_deferred(html, self.toolbars.deferred)
 
     def _default_report(self, messages: list[str]) -> None:
         if self.getConfig("strict"):
@@ -325,6 +326,10 @@ class _Finish(Postprocessor):
         self.state = state
 
     def run(self, text: str) -> str:
+        text = self.rewrite(text)
+        return text if self.state.extension.getConfig("defer_toolbars") else self.state.extension.open_toolbars(text)
+
+    def rewrite(self, text: str) -> str:
         state = self.state
         if not state.active or not ("mxq" in text or "[[" in text or "data-mx-slot" in text):
             return text

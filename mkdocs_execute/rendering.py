@@ -90,16 +90,17 @@ def code_html(code: str, values: Values, strings: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Toolbars:
-    """Builds the toolbars of one site: buttons made once, and optionally deferred.
+    """Builds the toolbars of one site: buttons made once, each toolbar deferred.
 
-    Deferred toolbars travel inside an HTML comment that `open_deferred` opens later: the
-    MkDocs plugin opens them once search has indexed the page, since parsing their markup
-    was a third of the plugin's build time and search would skip them anyway.
+    Deferred toolbars travel inside an HTML comment that `open_deferred` opens later, so
+    that nothing rewrites their markup on the way: the extension opens them at the end of
+    its postprocessor, or the MkDocs plugin once search has indexed the page (parsing their
+    markup was a third of the plugin's build time, and search would skip them anyway).
     """
 
     strings: Mapping[str, str]
-    deferred: str = ""
-    """The comment's opening (`<!--mx-toolbar-KEY `), or empty to write toolbars as they are."""
+    deferred: str
+    """The comment's opening, `<!--mx-toolbar-KEY `."""
 
     @cached_property
     def buttons(self) -> dict[Kind, str]:
@@ -118,7 +119,7 @@ class Toolbars:
             f'{buttons}<span class="mx-status" role="status" aria-live="polite"></span></span>'
         )
         # Escaping leaves no `>` in the payload, so `-->` cannot end the comment early.
-        return f"{self.deferred}{markup}-->" if self.deferred else markup
+        return f"{self.deferred}{markup}-->"
 
 
 def deferral(key: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -119,6 +120,15 @@ def test_real_buttons_with_french_names(flavour: str) -> None:
 def test_the_button_check_can_fail() -> None:
     html = '<div data-mx-kind="execute"><button type="submit" data-mx-action="copy" aria-label="x"></button></div>'
     assert buttons_by_kind(html) == [("execute", ["submit:copy:x"])]
+
+
+@pytest.mark.parametrize("flavour", ["material", "plain"])
+@pytest.mark.parametrize(
+    "form", ["`echo \\[[HOST_IP]] [[HOST_IP]]`{{execute}}", "```\necho \\[[HOST_IP]] [[HOST_IP]]\n```{{execute}}"]
+)
+def test_copy_keeps_an_escaped_placeholder_literal(form: str, flavour: str) -> None:
+    commands = re.findall(r'data-mx-command="([^"]*)"', render(form + "\n", plain=flavour == "plain"))
+    assert [unescape(command) for command in commands] == ["echo [[HOST_IP]] 10.0.0.7"]
 
 
 def test_english_names_follow_the_language() -> None:
