@@ -88,10 +88,11 @@ class ExecuteExtension(Extension):
         self.context = PageContext()
         self.report: Callable[[list[str]], None] = self._default_report
         self.lesson: Lesson | None = None
+        self.state: _State | None = None
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's API)
         md.registerExtension(self)
-        state = _State(self, md)
+        state = self.state = _State(self, md)
         md.preprocessors.register(_Rewrite(md, state), "mkdocs_execute", 31.5)
         # Python-Markdown's whitespace normaliser (30) deletes stash markers: stash after it.
         md.preprocessors.register(_Stash(md, state), "mkdocs_execute_stash", 29.5)
@@ -99,6 +100,15 @@ class ExecuteExtension(Extension):
 
     def reset(self) -> None:
         self.lesson = None
+
+    def release(self) -> None:
+        """Forget the last conversion's working state once it is over.
+
+        MkDocs drops each page's Markdown object to the cycle collector; leaving it little
+        keeps the collector's full passes as rare as without the plugin.
+        """
+        if self.state is not None:
+            self.state.reset()
 
     @cached_property
     def values(self) -> dict[str, str | None]:

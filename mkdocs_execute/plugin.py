@@ -151,6 +151,7 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """Lesson pages (those with runnable blocks) say whether, when and where they were checked."""
+        self.extension.release()
         lesson = self.extension.lesson
         if self.config.record is None or lesson is None or not lesson.runnable:
             return html
