@@ -57,8 +57,9 @@ class _Standins:
 
 
 _STANDIN = re.compile(r"mxq([a-z]+)qxm")
-_TOKENS = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern + r'|data-mx-slot="')
-_SLOT = ' data-mx-slot="'
+_SLOT = 'data-mx-slot="'
+"""The attribute a fence carries through SuperFences; `_Finish` writes ours in its place."""
+_TOKENS = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern + "|" + re.escape(_SLOT))
 _IN_TAG = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern)
 
 
@@ -108,7 +109,7 @@ class ExecuteExtension(Extension):
         keeps the collector's full passes as rare as without the plugin.
         """
         if self.state is not None:
-            self.state.reset()
+            self.state.clear()
 
     @cached_property
     def values(self) -> dict[str, str | None]:
@@ -122,12 +123,11 @@ class ExecuteExtension(Extension):
     @cached_property
     def toolbars(self) -> rendering.Toolbars:
         """Toolbars always start deferred, so the postprocessor never rewrites their markup."""
-        key = self.getConfig("defer_toolbars") or secrets.token_hex(4)
-        return rendering.Toolbars(self.strings, rendering.deferral(key))
+        return rendering.Toolbars(self.strings, self.getConfig("defer_toolbars") or secrets.token_hex(4))
 
     def open_toolbars(self, html: str) -> str:
         """`html` with its deferred toolbars written out."""
-        return rendering.open_deferred(html, self.toolbars.deferred)
+        return self.toolbars.open(html)
 
     def _default_report(self, messages: list[str]) -> None:
         if self.getConfig("strict"):
@@ -157,8 +157,12 @@ class _State:
         self.reset()
 
     def reset(self) -> None:
-        self.active = False
+        """Before a conversion: other extensions have registered by now."""
         self.highlighted = self.fences_take_attributes()
+        self.clear()
+
+    def clear(self) -> None:
+        self.active = False
         self.standins = _Standins()
         self.slots: list[Block] = []
         self.html: list[str] = []
@@ -281,7 +285,7 @@ class _Rewriter:
 
     def opening(self, fence: Fence, block: Block) -> str:
         """The opening line with a slot number, in SuperFences' brace form; `_Finish` puts our attributes there."""
-        extra = f'data-mx-slot="{len(self.state.slots)}"'
+        extra = f'{_SLOT}{len(self.state.slots)}"'
         self.state.slots.append(block)
         line = self.lines[fence.start]
         head = line[: line.index(fence.fence) + len(fence.fence)]
@@ -341,7 +345,7 @@ class _Finish(Postprocessor):
 
     def rewrite(self, text: str) -> str:
         state = self.state
-        if not state.active or not ("mxq" in text or "[[" in text or "data-mx-slot" in text):
+        if not state.active or not ("mxq" in text or "[[" in text or _SLOT in text):
             return text
         values = state.extension.values
         strings = state.strings
@@ -385,7 +389,7 @@ class _Finish(Postprocessor):
             end = tag.index('"', at + len(_SLOT))
             block = self.state.slots[int(tag[at + len(_SLOT) : end])]
             attrs = rendering.attribute_string(rendering.attributes(block, self.state.extension.context.source))
-            tag = f"{tag[:at]} {attrs}{tag[end + 1 :]}"
+            tag = f"{tag[:at]}{attrs}{tag[end + 1 :]}"
         if "mxq" in tag or "[[" in tag:
             tag = _IN_TAG.sub(self.inside(values), tag)
         return tag if block is None else tag + self.state.extension.toolbars(block, values)
@@ -406,7 +410,7 @@ class _Finish(Postprocessor):
 def _find_tokens(text: str) -> list[re.Match[str]]:
     """Our tokens in document order; `str.find` skips the rest of the page far faster than a regex scan."""
     found: dict[int, re.Match[str]] = {}
-    for literal in ("mxq", "[[", 'data-mx-slot="'):
+    for literal in ("mxq", "[[", _SLOT):
         at = text.find(literal)
         while at != -1:
             start = at - 1 if literal == "[[" and text[at - 1 : at] == "\\" else at

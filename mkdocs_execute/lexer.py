@@ -131,8 +131,6 @@ def _closing(line: str, opened: Prefix, fence: str) -> str | None:
 
 def _strip_prefix(line: str, opened: Prefix) -> str:
     """Remove the blockquote markers and at most the fence's own indentation (tabs in code stay)."""
-    if not opened.quote_width and not opened.indent:
-        return line
     prefix = prefix_of(line)
     rest = line[min(prefix.quote_width, opened.quote_width) :]
     column = index = 0
@@ -215,7 +213,7 @@ def _fence(lines: list[str], start: int, prefix: Prefix, fence: str, info: str, 
 
 
 def _body(lines: list[str], opened: Prefix) -> tuple[str, ...]:
-    if opened is _TOP:
+    if not opened.width:
         return tuple(lines)  # a top-level fence: the common case, and nothing to remove
     return tuple(_strip_prefix(line, opened) for line in lines)
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
 
 from .model import Block, Kind
 from .parsing import PLACEHOLDER
@@ -88,24 +86,20 @@ def code_html(code: str, values: Values, strings: Mapping[str, str]) -> str:
     return "".join(parts)
 
 
-@dataclass(frozen=True)
 class Toolbars:
-    """Builds the toolbars of one site: buttons made once, each toolbar deferred.
+    """Writes the toolbars of one site, buttons made once, and opens them again.
 
-    Deferred toolbars travel inside an HTML comment that `open_deferred` opens later, so
-    that nothing rewrites their markup on the way: the extension opens them at the end of
-    its postprocessor, or the MkDocs plugin once search has indexed the page (parsing their
+    Each toolbar travels inside an HTML comment until `open` writes it out, so that nothing
+    rewrites its markup on the way: the extension opens them at the end of its
+    postprocessor, or the MkDocs plugin once search has indexed the page (parsing their
     markup was a third of the plugin's build time, and search would skip them anyway).
     """
 
-    strings: Mapping[str, str]
-    deferred: str
-    """The comment's opening, `<!--mx-toolbar-KEY `."""
-
-    @cached_property
-    def buttons(self) -> dict[Kind, str]:
-        copy = _button("copy", self.strings)
-        return {Kind.COPY: copy, Kind.OPEN: copy, Kind.EXECUTE: copy + _button("run", self.strings)}
+    def __init__(self, strings: Mapping[str, str], key: str) -> None:
+        self.strings = strings
+        self.opening = f"<!--mx-toolbar-{key} "
+        copy = _button("copy", strings)
+        self.buttons = {Kind.COPY: copy, Kind.OPEN: copy, Kind.EXECUTE: copy + _button("run", strings)}
 
     def __call__(self, block: Block, values: Values) -> str:
         """Real buttons, present in the built HTML before any script runs."""
@@ -119,29 +113,24 @@ class Toolbars:
             f'{buttons}<span class="mx-status" role="status" aria-live="polite"></span></span>'
         )
         # Escaping leaves no `>` in the payload, so `-->` cannot end the comment early.
-        return f"{self.deferred}{markup}-->"
+        return f"{self.opening}{markup}-->"
 
-
-def deferral(key: str) -> str:
-    return f"<!--mx-toolbar-{key} "
-
-
-def open_deferred(html: str, opening: str) -> str:
-    """`html` with the toolbars deferred behind `opening` written out."""
-    start = html.find(opening)
-    if start == -1:
-        return html
-    parts = []
-    done = 0
-    while start != -1:
-        end = html.find("-->", start)
-        if end == -1:  # cut short by someone else: leave the rest as it is
-            break
-        parts += [html[done:start], html[start + len(opening) : end]]
-        done = end + 3
-        start = html.find(opening, done)
-    parts.append(html[done:])
-    return "".join(parts)
+    def open(self, html: str) -> str:
+        """`html` with this site's toolbars written out."""
+        start = html.find(self.opening)
+        if start == -1:
+            return html
+        parts = []
+        done = 0
+        while start != -1:
+            end = html.find("-->", start)
+            if end == -1:  # cut short by someone else: leave the rest as it is
+                break
+            parts += [html[done:start], html[start + len(self.opening) : end]]
+            done = end + 3
+            start = html.find(self.opening, done)
+        parts.append(html[done:])
+        return "".join(parts)
 
 
 def _button(action: str, strings: Mapping[str, str]) -> str:
