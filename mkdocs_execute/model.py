@@ -63,6 +63,8 @@ class Block:
     """The `output` block that states what this block prints, if any."""
     hidden: bool = False
     """Written inside an HTML comment: run by the harness, never shown to readers."""
+    errors: tuple[str, ...] = ()
+    """Why the harness must not run it (a bad option value, a misspelt marker inside it), `line N: …`."""
 
     def option(self, name: str, default: str | None = None) -> str | None:
         """The value of option `name` (its name for a flag), or `default`."""

@@ -6,11 +6,13 @@ here, so what is shown is exactly what is tested.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
 
+from . import options as catalogue
 from .lexer import CodeSpan, Fence, Text, code_spans, lex
 from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span
 
@@ -128,6 +130,8 @@ class _Parser:
     """Index in `lesson.blocks` of the runnable block still waiting for its output."""
     closing: dict[int, Marker] = field(default_factory=dict)
     """Markers already read on closing fence lines, by line index."""
+    rejected: dict[int, str] = field(default_factory=dict)
+    """Lines that look like a closing fence but carry an unknown or malformed marker: a misspelt closer."""
 
     @property
     def lesson(self) -> Lesson:
@@ -142,6 +146,7 @@ class _Parser:
             return True
         marker = self.marker_at(suffix, index)
         if marker is None or marker.kind is None:
+            self.rejected[index] = suffix
             return False
         self.closing[index] = marker  # read once; `fence` takes it from here
         return True
@@ -170,8 +175,18 @@ class _Parser:
             fence=Span(fence.start, fence.end + 1),
             body=Span(fence.start + 1, fence.end),
             hidden=fence.hidden,
+            errors=self.misspelt_closers(fence),
         )
         self.page.fences.append((fence, self.add(block, fence.end)))
+
+    def misspelt_closers(self, fence: Fence) -> tuple[str, ...]:
+        """A misspelt closing marker lets the fence run on into prose: such a block must never run."""
+        return tuple(
+            f"line {index + 1 + self.offset}: {suffix!r} looks like the end of this block with a misspelt marker;"
+            " the block runs on past it, so it is not run"
+            for index, suffix in self.rejected.items()
+            if fence.start < index < fence.end
+        )
 
     def marker_at(self, suffix: str, index: int) -> Marker | None:
         """The marker in marker position, warning about a malformed or unknown one."""
@@ -179,12 +194,16 @@ class _Parser:
         if marker is None:
             self.warn(index, "bad-marker", f"cannot read the marker {suffix!r}")
         elif marker.kind is None:
-            self.warn(index, "unknown-marker", f"unknown marker {marker.text!r}")
+            close = difflib.get_close_matches(marker.name.lower(), list(KINDS), n=1, cutoff=0.6)
+            hint = f" (did you mean {marker.text.replace(marker.name, close[0], 1)!r}?)" if close else ""
+            self.warn(index, "unknown-marker", f"unknown marker {marker.text!r}{hint}")
         return marker
 
     def add(self, block: Block, index: int) -> Block:
         """Append `block`, pairing an output block with the runnable block before it."""
         blocks = self.lesson.blocks
+        if block.options:
+            block = self.checked(block, index)
         if block.kind is Kind.OUTPUT:
             if self.pending is None:
                 self.warn(index, "orphan-output", "output block follows no runnable block")
@@ -195,6 +214,18 @@ class _Parser:
             self.pending = len(blocks) if block.runnable else None
         blocks.append(block)
         return block
+
+    def checked(self, block: Block, index: int) -> Block:
+        """Options against the catalogue: a bad value keeps the block from running, an unknown key is a slip."""
+        errors, warnings = catalogue.problems(block.options)
+        for message in warnings:
+            self.warn(index, "unknown-option", message)
+        for message in errors:
+            self.warn(index, "bad-option", message)
+        if not errors:
+            return block
+        line = index + 1 + self.offset
+        return replace(block, errors=block.errors + tuple(f"line {line}: {message}" for message in errors))
 
     def collect(self, code: str, first: int, in_code: bool) -> None:
         if "[[" not in code:

@@ -10,10 +10,9 @@ import re
 from collections.abc import Mapping
 
 from .model import Block, Kind
+from .options import spec_of
 from .parsing import PLACEHOLDER
 
-_TERMINAL = re.compile(r"[Tt](\d+)$")
-_HOST = re.compile(r"HOST(\d+)$", re.IGNORECASE)
 _ANNOTATION = re.compile(r"[ \t]*(?:#|//)[ \t]*\(\d+\)!?[ \t]*$", re.MULTILINE)
 """A comment that only holds a Material code annotation marker such as ``# (1)!``."""
 _RESERVED = frozenset({"kind", "source", "var", "vars", "slot", "command", "fill", "action"})
@@ -37,10 +36,9 @@ def attributes(block: Block, source: str) -> dict[str, str]:
 
 
 def _option_attribute(name: str, value: str | None) -> tuple[str, str]:
-    if match := _TERMINAL.match(name):
-        return "data-mx-terminal", match[1]
-    if match := _HOST.match(name):
-        return "data-mx-host", match[1]
+    spec = spec_of(name)
+    if spec is not None and spec.attribute is not None:  # a family such as `T2`: its number
+        return f"data-mx-{spec.attribute}", re.sub(r"\D", "", name)
     key = re.sub(r"[^a-z0-9-]", "-", name.lower())
     if key in _RESERVED or key.startswith("ui-"):
         key = f"opt-{key}"

@@ -26,10 +26,13 @@ import shlex
 import shutil
 import signal
 import tempfile
+import sys
 import termios
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Outcome", "ShellSession", "normal_environment"]
 
@@ -170,13 +173,12 @@ def _one_line(script: str) -> str:
     return " ".join(line.strip() for line in script.strip().splitlines())
 
 
-def _script(directory: str, cwd: str, nonce: str, restore: str | None, k: int) -> str:
+def _script(files: _Files, cwd: str, nonce: str, restore: str | None, k: int) -> str:
     """The -c script of one shell."""
-    state = shlex.quote(os.path.join(directory, "state"))
     report = _one_line(_REPORT).replace("@NONCE@", nonce).replace("@CWD@", shlex.quote(cwd))
-    report = report.replace("@STATE@", state)
+    report = report.replace("@STATE@$__mx_k", files.state_word)
     main = _one_line(_MAIN).replace("@REPORT@", report.replace("@HOW@", "n"))
-    main = main.replace("@CODE@", shlex.quote(os.path.join(directory, "code")))
+    main = main.replace("@CODE@", files.code_word)
     on_exit = _one_line(_EXIT).replace("@REPORT@", report.replace("@HOW@", "x"))
     if restore is None:
         start = f"{{ builtin cd -- {shlex.quote(cwd)}; builtin unset -v OLDPWD; }} 2>/dev/null"
@@ -190,6 +192,113 @@ def _state_parent() -> str | None:
     """/dev/shm when it is there: the block's code and the state snapshot are written once per block."""
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+_LINUX = sys.platform.startswith("linux")
+_CODE_FD, _RESTORE_FD, _STATE_FD = 57, 58, 59  # state files on 59 and 60
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+class _Files:
+    """The block's code, the state snapshots and the restore script: files only the session can read.
+
+    On Linux they are unlinked as soon as they are made and reached through descriptors (`/dev/fd/N`
+    reopens the file itself), so nothing of a block's code or state, secrets included, is left on disk
+    even when the harness is killed with SIGKILL. Elsewhere they are files in a private folder.
+    """
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="mkdocs-execute-", dir=_state_parent())  # mode 0700
+        self.fds: dict[int, int] = {}  # the shell's descriptor -> ours
+        if _LINUX:
+            for target in (_CODE_FD, _RESTORE_FD, _STATE_FD, _STATE_FD + 1):
+                path = os.path.join(self.folder, str(target))
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                os.unlink(path)
+                self.fds[target] = _high_fd(fd)
+            os.rmdir(self.folder)
+            self.code_word = f"/dev/fd/{_CODE_FD}"
+            self.state_word = f"/dev/fd/$(( {_STATE_FD} + __mx_k ))"
+            self.restore_path = f"/dev/fd/{_RESTORE_FD}"
+        else:
+            self.code_word = shlex.quote(os.path.join(self.folder, "code"))
+            self.state_word = shlex.quote(os.path.join(self.folder, "state")) + "$__mx_k"
+            self.restore_path = os.path.join(self.folder, "restore")
+
+    def write(self, target: int, data: bytes) -> None:
+        if target in self.fds:
+            fd = self.fds[target]
+            os.ftruncate(fd, 0)
+            view = memoryview(data)
+            offset = 0
+            while offset < len(view):
+                offset += os.pwrite(fd, view[offset:], offset)
+            return
+        name = {_CODE_FD: "code", _RESTORE_FD: "restore"}[target]
+        fd = os.open(os.path.join(self.folder, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+
+    def read_state(self, k: int) -> bytes | None:
+        if self.fds:
+            fd = self.fds[_STATE_FD + k]
+            size = os.fstat(fd).st_size
+            return os.pread(fd, size, 0) if size else None
+        try:
+            with open(os.path.join(self.folder, f"state{k}"), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.fds = {}
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _spawn(path: str, argv: list[str], env: Mapping[str, str], fds: dict[int, int]) -> int:
+    """Start the shell in a session of its own with `fds` (its descriptor -> ours) and stdin from /dev/null.
+
+    On Linux it is a child subreaper: whatever its blocks start stays below it, even a daemon that forks
+    twice, leaves the session and clears its environment, so that close() finds and ends it.
+    """
+    if not _LINUX or _prctl is None:
+        actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+        actions += [(os.POSIX_SPAWN_DUP2, ours, theirs) for theirs, ours in fds.items()]
+        return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the child only makes system calls, then exec
+        pid = os.fork()
+    if pid:
+        return pid
+    try:  # pragma: no cover (the child)
+        _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for theirs, ours in fds.items():
+            os.dup2(ours, theirs)
+        os.execve(path, argv, env)
+    finally:
+        os._exit(127)
+
+
+def _load_prctl() -> Any:
+    if not _LINUX:
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_prctl = _load_prctl()
 
 
 def _boot_ticks() -> int:
@@ -290,8 +399,10 @@ def _killpg(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
-def _terminate(sessions: set[int], token: bytes | None, grace: float) -> None:
-    """SIGTERM everything found, SIGKILL what is still alive after `grace` seconds."""
+def _terminate(sessions: set[int], token: bytes | None, grace: float, keep: int | None = None) -> None:
+    """SIGTERM everything found but `keep` (the live shell, a subreaper), then SIGSTOP and SIGKILL what is
+    still alive after `grace` seconds, until a scan finds nothing: a stopped process cannot fork, and the
+    orphans of a killed one come back to the shell, where the next scan finds them."""
     pids = _find_processes(sessions, token)
     if pids is None:  # no /proc: the process groups are all we know
         for pgid in sessions:
@@ -301,11 +412,15 @@ def _terminate(sessions: set[int], token: bytes | None, grace: float) -> None:
             _killpg(pgid, signal.SIGKILL)
         return
     end = time.monotonic() + grace
-    give_up = end + 1.0  # a process stuck in the kernel (state D) survives even SIGKILL for a while
+    give_up = end + 2.0  # a process stuck in the kernel (state D) survives even SIGKILL for a while
+    pids = [pid for pid in pids if pid != keep]
+    _signal(pids, signal.SIGTERM)
     while pids and time.monotonic() < give_up:
-        _signal(pids, signal.SIGTERM if time.monotonic() < end else signal.SIGKILL)
+        if time.monotonic() >= end:
+            _signal(pids, signal.SIGSTOP)
+            _signal(pids, signal.SIGKILL)
         time.sleep(0.005)
-        pids = _find_processes(sessions, token) or []
+        pids = [pid for pid in _find_processes(sessions, token) or [] if pid != keep]
 
 
 def _high_fd(fd: int) -> int:
@@ -398,8 +513,7 @@ class ShellSession:
             environment.pop(name, None)
         environment[TOKEN_VARIABLE] = token
         self._env = environment
-        self._dir = tempfile.mkdtemp(prefix="mkdocs-execute-", dir=_state_parent())  # mode 0700
-        self._code = os.path.join(self._dir, "code")
+        self._files = _Files()
         self._snapshot: int | None = None  # the state file (0 or 1) of the last block that reported
         self._sessions: set[int] = set()  # every shell's session id (= its pid = its process group)
         self._shell: _Shell | None = None
@@ -426,45 +540,29 @@ class ShellSession:
         if self._snapshot is None:
             return None
         for k in (self._snapshot, 1 - self._snapshot):
-            try:
-                with open(os.path.join(self._dir, f"state{k}"), "rb") as f:
-                    data = f.read()
-            except FileNotFoundError:
-                continue
-            if data.endswith(b"\n#__mx_end\n"):
+            data = self._files.read_state(k)
+            if data is not None and data.endswith(b"\n#__mx_end\n"):
                 break
         else:
             return None
         variables, separator, rest = data.partition(b"\n#__mx_vars\n")
         kept = [line for line in variables.split(b"\n") if not _SPECIAL_LINE.match(line)]
-        path = os.path.join(self._dir, "restore")
-        with open(path, "wb") as f:
-            f.write(b"\n".join(kept) + separator + rest)
-        return path, k
+        self._files.write(_RESTORE_FD, b"\n".join(kept) + separator + rest)
+        return self._files.restore_path, k
 
     def _start(self) -> _Shell:
         restore = self._restore_file()
-        script = _script(self._dir, self._cwd, self._nonce, *(restore or (None, 0)))
+        script = _script(self._files, self._cwd, self._nonce, *(restore or (None, 0)))
         # A restored shell gets every variable, exported or not, from the snapshot: it starts from nothing, so
         # that an `unset` sticks.
         env = {} if restore else self._env
         commands_r, commands_w = os.pipe2(os.O_CLOEXEC)
         status_r, status_w = os.pipe2(os.O_CLOEXEC)
         commands_r, status_w = _high_fd(commands_r), _high_fd(status_w)
+        fds = {1: self._output_w, 2: self._output_w, _COMMAND_FD: commands_r, _STATUS_FD: status_w}
+        fds.update(self._files.fds)
         try:
-            pid = os.posix_spawn(
-                self._shell_path,
-                [self._shell_path, "--noprofile", "--norc", "-c", script, "bash"],
-                env,
-                file_actions=[
-                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, self._output_w, 1),
-                    (os.POSIX_SPAWN_DUP2, self._output_w, 2),
-                    (os.POSIX_SPAWN_DUP2, commands_r, _COMMAND_FD),
-                    (os.POSIX_SPAWN_DUP2, status_w, _STATUS_FD),
-                ],
-                setsid=True,
-            )
+            pid = _spawn(self._shell_path, [self._shell_path, "--noprofile", "--norc", "-c", script, "bash"], env, fds)
         except BaseException:
             os.close(commands_w)
             os.close(status_r)
@@ -506,11 +604,7 @@ class ShellSession:
                 if self._shell is not None and self._shell.dead():
                     self._drop()
                 shell = self._shell or self._start()
-                fd = os.open(self._code, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-                try:
-                    _write_all(fd, data)
-                finally:
-                    os.close(fd)
+                self._files.write(_CODE_FD, data)
                 self._seq += 1
                 try:
                     os.write(shell.commands, b"%d\n" % self._seq)
@@ -635,16 +729,19 @@ class ShellSession:
             return
         self._closed = True
         shell, self._shell = self._shell, None
-        if shell is not None and shell.wait_status is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(shell.pid, signal.SIGKILL)
-        _terminate(self._sessions, self._token, _GRACE)
+        alive = shell is not None and not shell.dead()
+        _terminate(self._sessions, self._token, _GRACE, keep=shell.pid if shell is not None and alive else None)
         if shell is not None:
+            if shell.wait_status is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(shell.pid, signal.SIGKILL)
             shell.reap()
             shell.close()
+        if alive:  # what the shell's death left behind (a process that was being reaped just then)
+            _terminate(self._sessions, self._token, 0.0)
         os.close(self._output)
         os.close(self._output_w)
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._files.close()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -6,6 +6,7 @@ Every check has a negative case beside it that shows the check can fail.
 from __future__ import annotations
 
 import os
+import sys
 import shutil
 import threading
 import time
@@ -397,3 +398,86 @@ def test_a_debug_trap_does_not_trace_the_harness(shell: ShellSession) -> None:
     assert shell.run("echo next").output == "next\n"  # the trap ends with the block
     # Negative: inside the block it does run before each command.
     assert shell.run("trap 'echo dbg' DEBUG; echo a; echo b").output == "dbg\na\ndbg\nb\n"
+
+
+# -- daemons that escape the session, the group and the environment -------------------------------------------
+
+_ESCAPES = {
+    "double fork": "( ( exec -a {m} sleep 300 ) & )",
+    "setsid": "setsid bash -c 'exec -a {m} sleep 300' &",
+    "setsid and env -i": "( setsid env -i bash -c 'exec -a {m} sleep 300' & )",
+}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="process tracking reads /proc")
+def test_no_daemon_survives_100_runs_of_each_escape(tmp_path: Path) -> None:
+    left: dict[str, int] = dict.fromkeys(_ESCAPES, 0)
+    for run in range(100):
+        for name, code in _ESCAPES.items():
+            tag = f"mxleak{os.getpid()}x{run}x{len(name)}"
+            with ShellSession(cwd=tmp_path) as session:
+                assert session.run(code.format(m=tag)).status == 0
+            left[name] += len(alive(tag))
+    assert left == dict.fromkeys(_ESCAPES, 0)
+
+
+def test_the_leak_count_sees_an_escaped_daemon(tmp_path: Path) -> None:
+    """Negative case: a daemon started outside any session is counted."""
+    tag = f"mxleakneg{os.getpid()}"
+    import subprocess
+
+    daemon = subprocess.Popen(["bash", "-c", f"exec -a {tag} sleep 300"], start_new_session=True)
+    try:
+        assert eventually(lambda: len(alive(tag)) == 1)
+    finally:
+        daemon.kill()
+        daemon.wait()
+
+
+# -- nothing of a block's state is left on disk ----------------------------------------------------------------
+
+
+def _files_holding(value: bytes, folders: list[str]) -> list[str]:
+    found = []
+    for folder in folders:
+        for root, _dirs, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(root, name)
+                try:
+                    with open(path, "rb") as f:
+                        if value in f.read():
+                            found.append(path)
+                except OSError:
+                    continue
+    return found
+
+
+_SCRATCH = [folder for folder in ("/dev/shm", "/tmp") if os.path.isdir(folder)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="unlinked state files are Linux-only")
+def test_a_killed_harness_leaves_no_file_holding_a_secret(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys as system
+
+    secret = f"s3cr3t-{os.getpid()}-{time.monotonic_ns()}"
+    script = (
+        "import os, signal\n"
+        "from mkdocs_execute.running import ShellSession\n"
+        "s = ShellSession()\n"
+        "s.run('export TOKEN_COPY=$TOKEN; f() { echo $TOKEN; }')\n"
+        "s.run('echo \"$TOKEN_COPY\"')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = {**os.environ, "TOKEN": secret}
+    done = subprocess.run([system.executable, "-c", script], env=env, cwd=tmp_path, check=False)
+    assert done.returncode == -signal.SIGKILL
+    time.sleep(0.2)  # the orphaned shell reads end of file and exits
+    assert _files_holding(secret.encode(), [*_SCRATCH, str(tmp_path)]) == []
+
+
+def test_the_disk_scan_finds_a_file_holding_a_secret(tmp_path: Path) -> None:
+    """Negative case: the scan above does find a file with the value in it."""
+    (tmp_path / "state").write_text("declare -x TOKEN=abc-find-me\n")
+    assert _files_holding(b"abc-find-me", [str(tmp_path)]) == [str(tmp_path / "state")]
