@@ -25,8 +25,8 @@ import select
 import shlex
 import shutil
 import signal
-import tempfile
 import sys
+import tempfile
 import termios
 import time
 import warnings

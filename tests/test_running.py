@@ -6,8 +6,8 @@ Every check has a negative case beside it that shows the check can fail.
 from __future__ import annotations
 
 import os
-import sys
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
