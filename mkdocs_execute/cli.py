@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
+import shutil
 import signal
 import sys
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
-from .harness import PageRun, Settings, Status, Verdict, resolve_values
-from .lessons import LessonFile, LessonFileError, read_lesson
+from mkdocs.exceptions import ConfigurationError
+
+from .harness import PageRun, Settings, Status, Verdict, add_secrets, resolve_values
+from .lessons import LessonFile, LessonFileError, read_lesson, unreadable
 from .masking import Masker
 from .project import Project, find_project
 from .records import build_record, write_record
-from .reporting import progress_line, summary, write_junit
+from .reporting import progress_line, summary, write_json, write_junit
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,28 +41,71 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mkdocs-execute", description=__doc__)
+    parser = argparse.ArgumentParser(prog="mkdocs-execute", description=__doc__, epilog=EXIT_CODES)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="run the blocks of lessons and compare their output with the page")
+    run.formatter_class = argparse.RawDescriptionHelpFormatter
+    run.epilog = EXIT_CODES
     commands.add_parser("terminal", help="serve a local terminal for the Run buttons (see --help)", add_help=False)
     run.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a lesson file or a folder of them")
     run.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a placeholder's value")
     run.add_argument("--secret", action="append", default=[], metavar="NAME", help="mask this variable's value")
     run.add_argument("--update", action="store_true", help="rewrite {{output}} blocks with the actual output")
     run.add_argument("--junitxml", type=Path, metavar="FILE", help="write a JUnit XML report")
+    run.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report, one entry per block")
     run.add_argument("--require-all", action="store_true", help="a page whose requirements are unmet fails")
     run.add_argument("--record", type=Path, metavar="FILE", help="write a verification record for the site's stamps")
     run.add_argument("--environment", default="", metavar="TEXT", help="where the run happens, as the stamp shows it")
+    run.add_argument("--cwd", type=Path, metavar="DIR", help="start pages here instead of a scratch folder")
     return parser
+
+
+EXIT_CODES = """exit status:
+  0  every block that ran passed (with --update: every drift was repaired)
+  1  a block failed
+  2  usage or configuration error
+  5  no runnable block was found"""
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         given = dict(_pair(item) for item in args.var)
         pages = list(_lessons(args.paths))
-    except (ValueError, LessonFileError) as error:
+        if args.cwd is not None and not args.cwd.is_dir():
+            raise ValueError(f"--cwd {args.cwd}: no such folder")
+    except (ValueError, ConfigurationError) as error:
         print(f"mkdocs-execute: {error}", file=sys.stderr)
         return 2
+    settings, masker = _settings(args, pages, given)
+    _warn(pages, masker)
+    verdicts: list[Verdict] = []
+    started = time.monotonic()
+    with _scratch(args.cwd) as cwd:
+        settings.cwd = cwd
+        stopped, updates = _run_pages(pages, settings, masker, verdicts)
+    duration = time.monotonic() - started
+    nothing = not verdicts and all(not page.error for page, _ in pages)
+    code = 128 + stopped if stopped else 5 if nothing else 1 if any(v.status is Status.FAILED for v in verdicts) else 0
+    _report(verdicts, updates, masker)
+    if nothing:
+        print(f"no runnable block found in {' '.join(str(p) for p in args.paths)}")
+    print(summary(verdicts))
+    if args.junitxml is not None:
+        write_junit(args.junitxml, verdicts, duration)
+    if args.json is not None:
+        write_json(args.json, verdicts, duration, code)
+    if args.record is not None:
+        texts = {page.source: page.text for page, _ in pages}
+        commands = {c for page, _ in pages for c in page.requirements.commands}
+        record = build_record(texts, verdicts, args.environment or _machine(), commands)
+        write_record(args.record, record, masker)
+    return code
+
+
+def _settings(
+    args: argparse.Namespace, pages: list[tuple[LessonFile, Project | None]], given: dict[str, str]
+) -> tuple[Settings, Masker]:
     projects = {id(project): project for _, project in pages if project}
     names: dict[str, str | None] = {}
     secret_names = set(args.secret)
@@ -65,27 +114,55 @@ def run(args: argparse.Namespace) -> int:
         secret_names.update(project.secrets)
     for page, _ in pages:
         names.update({name: names.get(name) for name in page.lesson.names})
+        secret_names.update(page.secrets)
     settings = Settings(resolve_values(names, given, os.environ), secret_names, args.update, args.require_all)
-    masker = Masker(settings.values[n] for n in secret_names if settings.values.get(n))
-    verdicts: list[Verdict] = []
-    started = time.monotonic()
-    stopped = _run_pages(pages, settings, masker, verdicts)
-    _report(verdicts, args.junitxml, time.monotonic() - started)
-    if args.record is not None:
-        texts = {page.source: page.text for page, _ in pages}
-        commands = {c for page, _ in pages for c in page.requirements.commands}
-        write_record(args.record, build_record(texts, verdicts, args.environment or _machine(), commands))
-    if stopped:
-        return 128 + stopped
-    return 1 if any(v.status is Status.FAILED for v in verdicts) else 0
+    masker = Masker()
+    add_secrets(masker, secret_names, settings.values)
+    return settings, masker
+
+
+def _warn(pages: list[tuple[LessonFile, Project | None]], masker: Masker) -> None:
+    """What the writer should fix in the blocks this run reads (the build says the rest)."""
+    for page, _ in pages:
+        for diagnostic in page.lesson.diagnostics:
+            if diagnostic.code in _WARNED:
+                print(f"warning: {masker(diagnostic.format(page.source))}", file=sys.stderr)
+
+
+_WARNED = {"unknown-option", "bad-option", "unknown-marker", "bad-marker", "unclosed-fence"}
+
+
+@contextlib.contextmanager
+def _scratch(cwd: Path | None) -> Iterator[str]:
+    """Pages start in a scratch folder, removed afterwards, unless `--cwd` names one."""
+    if cwd is not None:
+        yield str(cwd.resolve())
+        return
+    folder = tempfile.mkdtemp(prefix="mkdocs-execute-run-")
+    try:
+        yield folder
+    finally:
+        _remove(folder)
+
+
+def _remove(folder: str) -> None:
+    def writable(function: object, path: str, _info: object) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            (os.rmdir if os.path.isdir(path) else os.unlink)(path)
+
+    shutil.rmtree(folder, onerror=writable)
 
 
 def _run_pages(
     pages: list[tuple[LessonFile, Project | None]], settings: Settings, masker: Masker, verdicts: list[Verdict]
-) -> int:
-    """Run every page; on SIGINT/SIGTERM stop the running block, clean up, and return the signal."""
+) -> tuple[int, Counter[str]]:
+    """Run every page; on SIGINT/SIGTERM stop the running block, clean up, and return the signal; also the
+    blocks updated, by page."""
     current: list[PageRun] = []
     stop: list[int] = []
+    updates: Counter[str] = Counter()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stop.append(signum)
@@ -98,45 +175,56 @@ def _run_pages(
             timeout = project.timeout if project and project.timeout else settings.timeout
             page_run = PageRun(page, Settings(**{**vars(settings), "timeout": timeout}), masker)
             current[:] = [page_run]
+            shown: list[Verdict] = []
             try:
                 for block in page_run.blocks:
                     if stop:
                         break
-                    _announce(page_run.where(block), block.code)
-                    _show(page_run.run(block), verdicts)
+                    _announce(page_run.where(block), masker(block.code))
+                    _show(page_run.run(block), shown)
+                if page.error and not page_run.blocks:
+                    _show(page_run.run_page_error(), shown)
             finally:
                 for verdict in page_run.finish():
-                    _show(verdict, verdicts)
+                    _show(verdict, shown)
+            verdicts += shown
+            updates[page.source] += sum(v.updated for v in shown)
+            for problem in page_run.update_problems:
+                print(problem)
             if stop:
                 break
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return stop[0] if stop else 0
+    return (stop[0] if stop else 0), +updates
 
 
 def _announce(where: str, code: str) -> None:
     """On a terminal, say which block is running now; its verdict line overwrites this one."""
-    if sys.stdout.isatty():
+    if _live():
         first = code.splitlines()[0] if code else ""
         print(f"\r\033[K...  {where}  {first}"[:200], end="", flush=True)
 
 
+def _live() -> bool:
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
 def _show(verdict: Verdict, verdicts: list[Verdict]) -> None:
     verdicts.append(verdict)
-    prefix = "\r\033[K" if sys.stdout.isatty() else ""
+    prefix = "\r\033[K" if _live() else ""
     print(prefix + progress_line(verdict), flush=True)
 
 
-def _report(verdicts: list[Verdict], junit: Path | None, duration: float) -> None:
+def _report(verdicts: list[Verdict], updates: Counter[str], masker: Masker) -> None:
     failures = [v for v in verdicts if v.status is Status.FAILED]
     if failures:
         print("\n" + "=" * 30 + " failures " + "=" * 30)
         for verdict in failures:
-            print("\n" + verdict.report)
-    if junit is not None:
-        write_junit(junit, verdicts, duration)
-    print(summary(verdicts))
+            print("\n" + masker(verdict.report))
+    if updates:
+        blocks, files = sum(updates.values()), len(updates)
+        print(f"updated {blocks} block{'s' * (blocks != 1)} in {files} page{'s' * (files != 1)}")
 
 
 def _machine() -> str:
@@ -158,7 +246,10 @@ def _lessons(paths: list[Path]) -> Iterator[tuple[LessonFile, Project | None]]:
         for file in files:
             project = find_project(file)
             source = project.source_of(file) if project else file.as_posix()
-            yield read_lesson(file, source), project
+            try:
+                yield read_lesson(file, source), project
+            except LessonFileError as error:  # unreadable: that page fails, the others run
+                yield unreadable(file, source, str(error)), project
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,7 @@ The CLI and the pytest plugin both drive a `PageRun`; neither extracts blocks it
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -12,13 +13,17 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from . import rendering
 from .lessons import LessonFile
+from .limits import cap
 from .masking import MASK, Masker
 from .matching import compare, update_expected
 from .model import Block
-from .running import Outcome, ShellSession, normal_environment
+from .options import value_of
+from .runners import Session, open_session, runner_for
+from .running import Outcome, normal_environment
 from .updating import replace_outputs, write_atomically
 
 DEFAULT_TIMEOUT = 60.0
@@ -50,6 +55,19 @@ class Verdict:
     """Failed only because the output differs: the command itself succeeded."""
     code: str = ""
     """Why it was skipped, for machines: `requires:oc`, `check:oc whoami`, `not-run:ctrl-seq`, `earlier-failure`."""
+    updated: bool = False
+    """Update mode rewrote its output block: the page tells the truth again."""
+
+    def __post_init__(self) -> None:
+        self.output, self.diff = cap(self.output), cap(self.diff)  # masked already: a cut cannot split a secret
+
+    @property
+    def file(self) -> str:
+        return self.where.rpartition(":")[0]
+
+    @property
+    def line(self) -> int:
+        return int(self.where.rpartition(":")[2] or 0)
 
     @property
     def report(self) -> str:
@@ -74,6 +92,7 @@ class Settings:
     require_all: bool = False
     timeout: float = DEFAULT_TIMEOUT
     cwd: str | None = None
+    """Where pages start, unless their front matter says otherwise: the run's scratch folder."""
 
 
 def new_run_id() -> str:
@@ -88,13 +107,13 @@ class PageRun:
         self.page = page
         self.settings = settings
         self.masker = masker or Masker()
-        for name in settings.secret_names:
-            if settings.values.get(name):
-                self.masker.add(settings.values[name])
-        self.sessions: dict[str, ShellSession] = {}
+        add_secrets(self.masker, settings.secret_names | set(page.secrets), settings.values)
+        self.sessions: dict[tuple[str, str], Session] = {}
         self.blocked: tuple[str, str] | None = None
         """Why the remaining blocks are skipped: an unmet gate, a failed setup or block."""
-        self.updates: list[tuple[Block, str]] = []
+        self.updates: list[tuple[Block, str, Verdict]] = []
+        self.update_problems: list[str] = []
+        """Why update mode left a drifted block alone."""
         self.started = False
         self.unmet: dict[str | None, tuple[str, str]] = {}
         self.conditions: dict[str, bool] = {}
@@ -121,12 +140,19 @@ class PageRun:
         if None in self.unmet:
             self.blocked = self.unmet[None]
             return None
+        if self.page.error:
+            self.blocked = ("bad-page", self.page.error)
+            return Verdict(self.where(), Status.FAILED, reason=self.page.error, code="bad-page")
         for script in self.page.setup:
             outcome = self.session("1").run(script, self.page_timeout)
             if outcome.status != 0:
                 self.blocked = ("setup-failed", f"the page's setup failed ({self.where()})")
                 return self.verdict_for(None, script, outcome, "setup failed")
         return None
+
+    def run_page_error(self) -> Verdict:
+        """The verdict of a page that cannot run and has no block to carry it."""
+        return self.start() or Verdict(self.where(), Status.FAILED, reason=self.page.error, code="bad-page")
 
     def unmet_requirements(self) -> dict[str | None, tuple[str, str]]:
         """Why blocks cannot run, by the command they use (None: the whole page).
@@ -177,6 +203,10 @@ class PageRun:
         if not self.started and (verdict := self.start()) is not None:
             return verdict
         command = self.masker(rendering.command(block, self.settings.values))
+        if block.errors:  # it cannot run as written; the state is sound, so the page goes on
+            return Verdict(self.where(block), Status.FAILED, command, reason="; ".join(block.errors), code="bad-block")
+        if self.blocked is not None and self.blocked[0] == "bad-page":
+            return Verdict(self.where(block), Status.SKIPPED, command, reason=self.blocked[1], code="bad-page")
         gated = self.gate(block)
         if gated is not None:
             status = Status.FAILED if self.settings.require_all else Status.SKIPPED
@@ -189,6 +219,9 @@ class PageRun:
         for option, why in _NOT_RUN.items():
             if block.has(option):
                 return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"not-run:{option}")
+        if runner_for(block) is None:
+            why = f"no runner for `{block.language}` (mark it `runner=shell` to run it in the shell)"
+            return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"no-runner:{block.language}")
         unmet = self.condition(block)
         if unmet is not None:
             return Verdict(self.where(block), Status.SKIPPED, command, reason=unmet[1], code=unmet[0])
@@ -210,10 +243,24 @@ class PageRun:
         finally:
             self.close()
         if self.settings.update and self.updates:
-            text = replace_outputs(self.page.text, self.updates, self.page.offset)
-            if text != self.page.text:
-                write_atomically(self.page.path, text)
+            self.write_updates()
         return verdicts
+
+    def write_updates(self) -> None:
+        """Rewrite the drifted output blocks; one that cannot be rewritten is left alone, and says why."""
+        text = self.page.text
+        for block, body, verdict in self.updates:
+            try:
+                text = replace_outputs(text, [(block, body)], self.page.offset)
+            except ValueError as error:
+                verdict.updated, verdict.status = False, Status.FAILED
+                self.refuse(verdict, str(error))
+        if text != self.page.text:
+            write_atomically(self.page.path, text)
+
+    def refuse(self, verdict: Verdict, why: str) -> None:
+        verdict.reason += f"; not updated: {why}"
+        self.update_problems.append(f"{verdict.where}: not updated: {why}")
 
     def close(self) -> None:
         for session in self.sessions.values():
@@ -231,11 +278,12 @@ class PageRun:
     def page_timeout(self) -> float:
         return self.page.timeout or self.settings.timeout
 
-    def session(self, terminal: str) -> ShellSession:
-        if terminal not in self.sessions:
+    def session(self, terminal: str, runner: str = "shell") -> Session:
+        key = (runner, terminal)
+        if key not in self.sessions:
             env = normal_environment({"RUN_ID": self.settings.values.get("RUN_ID", "")})
-            self.sessions[terminal] = ShellSession(env=env, cwd=self.settings.cwd)
-        return self.sessions[terminal]
+            self.sessions[key] = open_session(runner, env, self.page.cwd or self.settings.cwd)
+        return self.sessions[key]
 
     def attempt(self, block: Block) -> Verdict:
         missing = [name for name in block.placeholders if name not in self.settings.values]
@@ -245,70 +293,106 @@ class PageRun:
             hint = " ".join(f"--var {name}=…" for name in missing)
             reason = f"{names} has no value: pass {hint} or set the environment variable"
             return Verdict(self.where(block), Status.FAILED, self.masker(command), reason=reason)
-        timeout = float(block.option("timeout") or self.page_timeout)
-        deadline = time.monotonic() + float(block.option("wait") or 0)
-        session = self.session(_terminal(block))
+        timeout = self.block_timeout(block)
+        deadline = time.monotonic() + float(_option(block, "wait") or 0)
+        session = self.session(_terminal(block), runner_for(block) or "shell")
         delay = 0.5
         while True:
             outcome = session.run(command, timeout)
+            if block.has("secret"):  # masked from the moment it is produced, its own verdict included
+                self.masker.add(outcome.output)
             verdict = self.judge(block, command, outcome)
             if verdict.status is Status.PASSED or outcome.timed_out or time.monotonic() + delay > deadline:
                 break
             time.sleep(delay)  # the cluster converges: wait for it, with backoff
             delay = min(delay * 2, 8.0)
-        if block.has("secret"):
-            self.masker.add(outcome.output)
-            verdict.output = self.masker(verdict.output)
         return verdict
+
+    def block_timeout(self, block: Block) -> float:
+        return float(_option(block, "timeout") or self.page_timeout)
 
     def judge(self, block: Block, command: str, outcome: Outcome) -> Verdict:
         output = self.masker(outcome.output)
         if outcome.timed_out:
-            limit = float(block.option("timeout") or self.page_timeout)
-            reason = f"timed out after {limit:g} s (its processes were killed)"
+            reason = f"timed out after {self.block_timeout(block):g} s (its processes were killed)"
             return self.verdict_for(block, command, outcome, reason)
         expected_block = block.expected
-        wanted = int(expected_block.option("exit") or 0) if expected_block else 0
+        wanted = int(_option(expected_block, "exit") or 0) if expected_block else 0
         if expected_block is not None:
             expected = rendering.command(expected_block, self.settings.values)
             comparison = compare(expected, output)
             if not comparison.ok:
-                self.remember_update(block, expected, output)
                 reason = "the output differs from the page"
                 if outcome.status != wanted:
                     reason += f" (exit status {outcome.status}, expected {wanted})"
-                verdict = self.verdict_for(block, command, outcome, reason)
-                verdict.diff = self.masker(comparison.diff)
+                verdict = self.verdict_for(block, command, outcome, reason, self.masker(comparison.diff))
                 verdict.drift_only = outcome.status == wanted
+                if verdict.drift_only:
+                    self.remember_update(block, expected, output, verdict)
                 return verdict
         if outcome.status != wanted:
             return self.verdict_for(block, command, outcome, f"exit status {outcome.status}, expected {wanted}")
         return Verdict(self.where(block), Status.PASSED, self.masker(command), output=output, duration=outcome.duration)
 
-    def verdict_for(self, block: Block | None, command: str, outcome: Outcome, reason: str) -> Verdict:
+    def verdict_for(self, block: Block | None, command: str, outcome: Outcome, reason: str, diff: str = "") -> Verdict:
+        output = self.masker(outcome.output)
         return Verdict(
-            self.where(block),
-            Status.FAILED,
-            self.masker(command),
-            reason=reason,
-            output=self.masker(outcome.output),
-            duration=outcome.duration,
+            self.where(block), Status.FAILED, self.masker(command), reason, output, diff, duration=outcome.duration
         )
 
-    def remember_update(self, block: Block, expected: str, output: str) -> None:
+    def remember_update(self, block: Block, expected: str, output: str, verdict: Verdict) -> None:
+        """Plan the rewrite of a drifted output block, from the masked output only."""
         if not self.settings.update or block.expected is None:
             return
+        if block.has("secret"):
+            self.refuse(verdict, "the block is marked `secret`: its output is never written to the page")
+            return
         body = update_expected(expected, output)
-        self.updates.append((block.expected, self.placeholders_back(body)))
+        if self.masker.leaks(body):
+            self.refuse(verdict, "a secret's value would be written")
+            return
+        self.updates.append((block.expected, placeholders_back(body, self.settings), verdict))
+        verdict.updated, verdict.status = True, Status.PASSED  # unless the rewrite fails (`write_updates`)
+        verdict.reason = "the output differs from the page: its output block is updated"
 
-    def placeholders_back(self, text: str) -> str:
-        """Known values become `[[NAME]]` again; a masked secret becomes a wildcard, never the secret."""
-        text = text.replace(MASK, "[..]")
-        names = sorted(self.settings.values.items(), key=lambda item: len(item[1]), reverse=True)
-        for name, value in names:
-            if len(value) >= 3 and name not in self.settings.secret_names:
-                text = text.replace(value, f"[[{name}]]")
-        return text
+
+def placeholders_back(text: str, settings: Settings) -> str:
+    """Known values become `[[NAME]]` again where they stand as a whole token, never inside a longer word;
+    a masked secret becomes a wildcard, never the secret."""
+    text = text.replace(MASK, "[..]")
+    names = sorted(settings.values.items(), key=lambda item: len(item[1]), reverse=True)
+    for name, value in names:
+        if len(value) >= 3 and name not in settings.secret_names:
+            text = re.sub(_whole(value), f"[[{name}]]", text)
+    return text
+
+
+def _whole(value: str) -> str:
+    """`value` where it is not glued to a letter, digit or `_` it would share a word with."""
+    before = r"(?<![\w])" if re.match(r"\w", value) else ""
+    after = r"(?![\w])" if re.search(r"\w$", value) else ""
+    return before + re.escape(value) + after
+
+
+def add_secrets(
+    masker: Masker, names: set[str], values: Mapping[str, str], environ: Mapping[str, str] | None = None
+) -> None:
+    """Mask the values of these names: from the run's values, else from the environment, placeholder or not."""
+    environ = os.environ if environ is None else environ
+    for name in names:
+        value = values.get(name) or environ.get(name)
+        if value:
+            masker.add(value)
+
+
+def _option(block: Block | None, name: str) -> Any:
+    """A checked option's value (the parser kept blocks with bad values from running)."""
+    if block is None:
+        return None
+    for option in block.options:
+        if option.name == name:
+            return value_of(option)
+    return None
 
 
 def run_order(page: LessonFile) -> list[Block]:

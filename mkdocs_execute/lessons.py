@@ -13,6 +13,7 @@ import yaml
 from mkdocs.utils.meta import YAML_RE, get_data
 
 from .model import Lesson
+from .options import OptionError, seconds
 from .parsing import parse
 
 
@@ -42,6 +43,12 @@ class LessonFile:
     timeout: float | None = None
     conditions: dict[str, str] = field(default_factory=dict)
     """Named checks for blocks marked `when=NAME`, such as the cluster's major version."""
+    secrets: tuple[str, ...] = ()
+    """Variables whose values are masked, whether or not the page uses them as placeholders."""
+    cwd: str | None = None
+    """Where the page's shells start (front matter `execute.cwd`, relative to the page's folder)."""
+    error: str = ""
+    """Why the page cannot run (`file:line: …`): its blocks are not run, and the run goes on."""
 
 
 def front_matter_lines(raw: str, body: str) -> int:
@@ -59,13 +66,18 @@ def read_lesson(path: Path, source: str | None = None) -> LessonFile:
             exact = stream.read()  # update mode rewrites these very bytes, CRLF included
     except (OSError, UnicodeDecodeError) as error:
         raise LessonFileError(f"{shown}: cannot read: {error}") from None
-    raw = exact.replace("\r\n", "\n")
+    # As MkDocs reads it: no byte-order mark, and a lone `\r` ends a line too.
+    raw = exact.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     body, meta = get_data(raw)
-    if not meta and (match := YAML_RE.match(raw)):
-        _explain_bad_yaml(match.group(1), shown)
     offset = front_matter_lines(raw, body)
-    settings = _settings(meta.get("execute") or {}, shown)
-    return LessonFile(path, shown, exact, offset, parse(body, offset), **settings)
+    lesson = parse(body, offset)
+    try:
+        if not meta and (match := YAML_RE.match(raw)):
+            _explain_bad_yaml(match.group(1), shown)
+        settings = _settings(meta.get("execute") or {}, shown, path.parent)
+    except LessonFileError as error:
+        return LessonFile(path, shown, exact, offset, lesson, error=str(error))
+    return LessonFile(path, shown, exact, offset, lesson, **settings)
 
 
 def _explain_bad_yaml(text: str, shown: str) -> None:
@@ -78,15 +90,21 @@ def _explain_bad_yaml(text: str, shown: str) -> None:
         raise LessonFileError(f"{shown}:{line}: front matter is not valid YAML: {problem}") from None
 
 
-def _settings(execute: Any, shown: str) -> dict[str, Any]:
+def _settings(execute: Any, shown: str, folder: Path) -> dict[str, Any]:
     if not isinstance(execute, dict):
         raise LessonFileError(f"{shown}:2: front matter `execute` must be a mapping")
     requires = execute.get("requires") or {}
     if not isinstance(requires, dict):
         raise LessonFileError(f"{shown}:2: `execute.requires` must map `commands` and `checks` to lists")
     timeout = execute.get("timeout")
-    if timeout is not None and not isinstance(timeout, (int, float)):
-        raise LessonFileError(f"{shown}:2: `execute.timeout` must be a number of seconds")
+    if timeout is not None:
+        try:
+            timeout = seconds(timeout if isinstance(timeout, str) else repr(timeout))
+        except OptionError as error:
+            raise LessonFileError(f"{shown}:2: `execute.timeout`: {error}") from None
+    cwd = execute.get("cwd")
+    if cwd is not None and not isinstance(cwd, str):
+        raise LessonFileError(f"{shown}:2: `execute.cwd` must be a folder, relative to the page's")
     conditions = execute.get("conditions") or {}
     if not isinstance(conditions, dict) or not all(isinstance(v, str) for v in conditions.values()):
         raise LessonFileError(f"{shown}:2: `execute.conditions` must map names to shell checks")
@@ -95,7 +113,9 @@ def _settings(execute: Any, shown: str) -> dict[str, Any]:
         "requirements": Requirements(_strings(requires, "commands", shown), _strings(requires, "checks", shown)),
         "setup": _strings(execute, "setup", shown),
         "cleanup": _strings(execute, "cleanup", shown),
-        "timeout": None if timeout is None else float(timeout),
+        "timeout": timeout,
+        "secrets": _strings(execute, "secrets", shown),
+        "cwd": None if cwd is None else str((folder / cwd).resolve()),
     }
 
 
@@ -106,3 +126,8 @@ def _strings(mapping: dict[str, Any], key: str, shown: str) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise LessonFileError(f"{shown}:2: `{key}` in the front matter must be a string or a list of strings")
     return tuple(value)
+
+
+def unreadable(path: Path, source: str, error: str) -> LessonFile:
+    """A page that could not be read at all: it fails with `error`, and the run goes on."""
+    return LessonFile(path, source, "", 0, Lesson(), error=error)

@@ -14,12 +14,12 @@ ANYTHING = "[..]"
 CONTEXT = 3
 """Lines of context around each hunk of a diff, as `diff -u`."""
 
-_ESCAPES = (
+ESCAPES = (
     r"\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # OSC (titles, hyperlinks), BEL- or ST-terminated
     r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
     r"|\x1b[ -/]*[0-~]"  # simple ESC sequences: charset, keypad, save/restore cursor
 )
-_TOKEN = re.compile(rf"\x1b\[(?P<erase>[0-2]?)K|{_ESCAPES}|\r|\x08|[^\x1b\x9b\r\x08]+")
+_TOKEN = re.compile(rf"\x1b\[(?P<erase>[0-2]?)K|{ESCAPES}|\r|\x08|[^\x1b\x9b\r\x08]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _BLANKS = re.compile(r"[ \t]+")
 
@@ -37,7 +37,7 @@ def normalize(text: str) -> list[str]:
 
 def _display(text: str) -> list[str]:
     """Lines as a terminal shows them, trailing spaces and blank edges dropped, inner spacing kept."""
-    lines = [_render(line).rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    lines = [render_line(line).rstrip() for line in text.replace("\r\n", "\n").split("\n")]
     start = next((k for k, line in enumerate(lines) if line), len(lines))
     end = len(lines)
     while end > start and not lines[end - 1]:
@@ -45,7 +45,7 @@ def _display(text: str) -> list[str]:
     return lines[start:end]
 
 
-def _render(line: str) -> str:
+def render_line(line: str) -> str:
     r"""What a terminal shows for one line: `\r` and backspace move the cursor back, text overwrites."""
     if not any(c in line for c in "\x1b\x9b\r\x08") and not _CONTROL.search(line):
         return line

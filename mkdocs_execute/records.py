@@ -12,6 +12,7 @@ import platform
 import shutil
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,9 +87,10 @@ def _first_line(argv: list[str]) -> str:
     return lines[0].strip() if lines else ""
 
 
-def write_record(path: Path, record: Record) -> None:
+def write_record(path: Path, record: Record, masker: Callable[[str], str] = str) -> None:
+    """Written through the run's masker: skip reasons quote front matter checks, which may hold a secret."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, record.to_json())
+    write_atomically(path, masker(record.to_json()))
 
 
 def read_record(path: Path) -> Record | None:

@@ -1,21 +1,31 @@
-"""What a run tells people: progress lines, the summary line, and JUnit XML."""
+"""What a run tells people and tools: progress lines, the summary line, JUnit XML and the JSON report.
+
+Everything here is already masked (verdicts are) and capped (see `limits`).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 from .harness import Status, Verdict
+from .matching import ESCAPES
 from .updating import write_atomically
 
 _SYMBOLS = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.SKIPPED: "skip"}
+_ESCAPE = re.compile(ESCAPES)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot hold, even escaped: most C0 controls, lone surrogates, U+FFFE and U+FFFF."""
 
 
 def progress_line(verdict: Verdict) -> str:
     first = verdict.command.splitlines()[0] if verdict.command else ""
-    line = f"{_SYMBOLS[verdict.status]} {verdict.where}  {first}".rstrip()
+    symbol = "upd " if verdict.updated else _SYMBOLS[verdict.status]
+    line = f"{symbol} {verdict.where}  {first}".rstrip()
     if verdict.status is Status.SKIPPED and verdict.reason:
         line += f"  ({verdict.reason})"
     elif verdict.duration >= 1:
@@ -41,16 +51,57 @@ def write_junit(path: Path, verdicts: list[Verdict], duration: float) -> None:
         time=f"{duration:.3f}",
     )
     for verdict in verdicts:
-        page, _, line = verdict.where.rpartition(":")
+        page, line = xml_text(verdict.file), verdict.line
         case = ET.SubElement(suite, "testcase", classname=page, name=f"{page}::L{line}", time=f"{verdict.duration:.3f}")
         if verdict.status is Status.FAILED:
-            failure = ET.SubElement(case, "failure", message=verdict.reason)
-            failure.text = verdict.report
+            failure = ET.SubElement(case, "failure", message=xml_text(verdict.reason))
+            failure.text = xml_text(verdict.report)
         elif verdict.status is Status.SKIPPED:
-            ET.SubElement(case, "skipped", message=verdict.reason)
+            ET.SubElement(case, "skipped", message=xml_text(verdict.reason))
         if verdict.output:
-            ET.SubElement(case, "system-out").text = verdict.output
+            ET.SubElement(case, "system-out").text = xml_text(verdict.output)
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
     write_atomically(path, ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
+
+
+def xml_text(text: str) -> str:
+    """Text any XML parser accepts: terminal escape sequences dropped, other forbidden characters spelt out."""
+    if "\x1b" in text or "\x9b" in text:
+        text = _ESCAPE.sub("", text)
+    return _NOT_XML.sub(_spelt, text)
+
+
+def _spelt(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+
+
+def write_json(path: Path, verdicts: list[Verdict], duration: float, exit_status: int) -> None:
+    """The run for machines: a summary and one entry per block, in the order they ran."""
+    counts = Counter(v.status for v in verdicts)
+    report = {
+        "format": 1,
+        "exit_status": exit_status,
+        "duration": round(duration, 3),
+        "summary": {status.value: counts[status] for status in Status},
+        "updated": sum(v.updated for v in verdicts),
+        "blocks": [
+            {
+                "file": v.file,
+                "line": v.line,
+                "status": v.status.value,
+                "updated": v.updated,
+                "command": v.command,
+                "duration": round(v.duration, 3),
+                "reason": v.reason,
+                "skip_reason": v.reason if v.status is Status.SKIPPED else None,
+                "code": v.code or None,
+                "diff": v.diff or None,
+                "output": v.output,
+            }
+            for v in verdicts
+        ],
+    }
+    write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
