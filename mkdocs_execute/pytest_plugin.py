@@ -1,14 +1,20 @@
-"""pytest plugin: `pytest docs/` runs every runnable block, one item per block (`docs/PAGE.md::L42`).
+"""pytest plugin: `pytest --mkdocs-execute docs/` runs every runnable block, one item per block (`docs/PAGE.md::L42`).
 
-A Markdown file is a lesson when it lies in the `docs_dir` of the nearest `mkdocs.yml`. The
-file's collector owns the page's shell sessions: its setup checks the gates, its teardown
-runs the cleanup (also after a failure, `-x`, Ctrl-C or SIGTERM).
+Running shell commands from Markdown is opt-in: with `--mkdocs-execute` (or `mkdocs_execute = true` in the
+ini file), the Markdown files in the `docs_dir` of the nearest `mkdocs.yml` are lessons; a Markdown file
+named on the command line always is. The file's collector owns the page's sessions: its setup checks the
+gates, its teardown runs the cleanup (also after a failure, `-x`, Ctrl-C or SIGTERM). Blocks build on the
+ones before them, so selecting one (`-k`, `--lf`, a node id) first runs the earlier blocks of its page, as
+its setup, and under pytest-xdist a page always stays on one worker, whatever `--dist` says.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -23,21 +29,40 @@ from .model import Block
 from .project import Project, find_project
 
 _RUN_ID = "mx_run_id"
+_run_id_key = pytest.StashKey[str]()
+_scratch_key = pytest.StashKey[str]()
+_masker_key = pytest.StashKey[Masker]()
+_named_key = pytest.StashKey[set[Path]]()
+_ITEM = re.compile(r"L\d+(?:@.*)?")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mkdocs-execute", "run Markdown lessons")
+    group.addoption(
+        "--mkdocs-execute",
+        action="store_true",
+        help="collect the runnable blocks of the Markdown files in the docs_dir of mkdocs.yml, and run them",
+    )
     group.addoption("--var", action="append", default=[], metavar="NAME=VALUE", help="a placeholder's value")
     group.addoption("--secret", action="append", default=[], metavar="NAME", help="mask this variable's value")
     group.addoption("--update-outputs", action="store_true", help="rewrite {{output}} blocks with actual output")
     group.addoption("--require-all", action="store_true", help="a page whose requirements are unmet fails")
+    parser.addini("mkdocs_execute", "run the lessons' blocks without --mkdocs-execute", type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     worker = getattr(config, "workerinput", None)
     config.stash[_run_id_key] = worker[_RUN_ID] if worker and _RUN_ID in worker else new_run_id()
+    config.stash[_masker_key] = Masker()
+    config.stash[_named_key] = {Path(arg.split("::")[0]).resolve() for arg in config.args}
     if hasattr(signal, "SIGTERM") and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    scratch = config.stash.get(_scratch_key, None)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -46,19 +71,44 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[_RUN_ID] = node.config.stash[_run_id_key]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Distributions that would split a page across workers keep each page whole; other tests spread as
+    they would have."""
+    if config.getoption("dist") not in ("load", "worksteal", "loadgroup") or not _enabled(config):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PageScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path, _, rest = nodeid.partition("::")
+            if path.endswith(".md") and _ITEM.fullmatch(rest):
+                return path
+            return nodeid.rsplit("@", 1)[-1] if "@" in nodeid else nodeid
+
+    return PageScheduling(config, log)
+
+
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt("SIGTERM")  # pytest then tears down, so cleanup blocks run
 
 
-_run_id_key = pytest.StashKey[str]()
+def _enabled(config: pytest.Config) -> bool:
+    return bool(config.getoption("mkdocs_execute") or config.getini("mkdocs_execute"))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> LessonCollector | None:
     if file_path.suffix != ".md":
         return None
+    config = parent.config
+    named = file_path.resolve() in config.stash[_named_key]
+    if not named and not _enabled(config):
+        return None
     project = find_project(file_path)
     if project is None or not project.owns(file_path):
-        return None
+        if not named:
+            return None
+        project = Project(root=config.rootpath, docs_dir=file_path.resolve().parent)
     collector: LessonCollector = LessonCollector.from_parent(parent, path=file_path)
     collector.project = project
     return collector
@@ -73,11 +123,15 @@ class LessonCollector(pytest.File):
             self.lesson_file = read_lesson(self.path, self.project.source_of(self.path))
         except LessonFileError as error:
             raise self.CollectError(str(error)) from None
+        if self.lesson_file.error:
+            raise self.CollectError(self.lesson_file.error)
+        self.done: dict[int, Verdict] = {}
         for block in run_order(self.lesson_file):
             yield BlockItem.from_parent(self, name=f"L{block.line}", block=block)
 
     def setup(self) -> None:
-        self.page_run = PageRun(self.lesson_file, self.settings(), _masker(self.config))
+        self.done = {}
+        self.page_run = PageRun(self.lesson_file, self.settings(), self.config.stash[_masker_key])
 
     def settings(self) -> Settings:
         options = self.config.option
@@ -91,6 +145,7 @@ class LessonCollector(pytest.File):
             update=options.update_outputs,
             require_all=options.require_all,
             timeout=self.project.timeout or Settings.timeout,
+            cwd=_scratch(self.config),
         )
 
     def teardown(self) -> None:
@@ -107,18 +162,41 @@ class LessonCollector(pytest.File):
         assert self.page_run is not None
         return self.page_run
 
+    def run(self, block: Block) -> Verdict:
+        """A block's verdict; a block already run as another's setup is not run twice."""
+        if block.line not in self.done:
+            self.done[block.line] = self.start().run(block)
+        return self.done[block.line]
 
-def _masker(config: pytest.Config) -> Masker:
-    if not hasattr(config, "_mx_masker"):
-        config._mx_masker = Masker()  # type: ignore[attr-defined]
-    masker: Masker = config._mx_masker  # type: ignore[attr-defined]
-    return masker
+    def catch_up(self, block: Block) -> None:
+        """Run the blocks before `block` that have not run (it was selected alone), as its setup."""
+        for earlier in run_order(self.lesson_file):
+            if earlier.line >= block.line:
+                return
+            if earlier.line in self.done:
+                continue
+            verdict = self.run(earlier)
+            if verdict.status is Status.FAILED and not verdict.drift_only:
+                pytest.fail(BlockError(verdict, setup_of=block).report(), pytrace=False)
+
+
+def _scratch(config: pytest.Config) -> str:
+    """One scratch folder per pytest process where pages start, removed at the end."""
+    if _scratch_key not in config.stash:
+        config.stash[_scratch_key] = tempfile.mkdtemp(prefix="mkdocs-execute-run-")
+    return config.stash[_scratch_key]
 
 
 class BlockError(Exception):
-    def __init__(self, verdict: Verdict) -> None:
+    def __init__(self, verdict: Verdict, setup_of: Block | None = None) -> None:
         super().__init__(verdict.reason)
         self.verdict = verdict
+        self.setup_of = setup_of
+
+    def report(self) -> str:
+        if self.setup_of is None:
+            return self.verdict.report
+        return f"an earlier block, run first as setup of L{self.setup_of.line}, failed:\n{self.verdict.report}"
 
 
 class BlockItem(pytest.Item):
@@ -126,24 +204,29 @@ class BlockItem(pytest.Item):
         super().__init__(**kwargs)
         self.block = block
 
-    def runtest(self) -> None:
+    @property
+    def lesson(self) -> LessonCollector:
         parent = self.parent
         assert isinstance(parent, LessonCollector)
-        verdict = parent.start().run(self.block)
+        return parent
+
+    def setup(self) -> None:
+        self.lesson.catch_up(self.block)
+
+    def runtest(self) -> None:
+        verdict = self.lesson.run(self.block)
         if verdict.status is Status.SKIPPED:
-            pytest.skip(verdict.reason)
+            raise pytest.skip.Exception(verdict.reason, _use_item_location=True)  # at docs/PAGE.md:LINE
         if verdict.status is Status.FAILED:
             raise BlockError(verdict)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, BlockError):
-            return excinfo.value.verdict.report
+            return excinfo.value.report()
         return str(super().repr_failure(excinfo, style))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        parent = self.parent
-        assert isinstance(parent, LessonCollector)
-        return self.path, self.block.line - 1, f"{parent.project.source_of(self.path)}:{self.block.line}"
+        return self.path, self.block.line - 1, f"{self.lesson.project.source_of(self.path)}:{self.block.line}"
 
 
 def _pair(item: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from .lexer import prefix_of
+from .matching import ANYTHING
 from .model import Block, Form, Kind, Lesson, Span
 from .parsing import parse
 
@@ -48,19 +50,64 @@ def replace_output(text: str, block: Block, new_body: str, line_offset: int = 0)
 
 
 def replace_outputs(text: str, changes: list[tuple[Block, str]], line_offset: int = 0) -> str:
-    """Several replacements at once (apply from the bottom up so spans stay valid)."""
+    """Several replacements at once (applied from the bottom up so spans stay valid)."""
     bom = _BOM if text.startswith(_BOM) else ""
-    lines = text[len(bom) :].split("\n")  # a CRLF line keeps its `\r`: endings stay as they are
-    if "\r" in text.replace("\r\n", ""):
-        # MkDocs reads a lone `\r` as a line break and this module does not: line numbers would disagree.
-        raise ValueError("the file contains a carriage return that ends no line; refusing to rewrite it")
+    lines, endings = _split(text[len(bom) :])
     before = _parse(lines, line_offset)
     located = sorted((_locate(before, block, body, line_offset) for block, body in changes), key=_start)
     _check_disjoint(located)
     for change in reversed(located):
-        lines[change.start + 1 : change.end] = _body(change, lines[change.start])
+        opening, closing = _fences(change, lines)
+        ending = endings[change.start]
+        lines[change.start : change.end + 1] = [opening, *_body(change, lines[change.start]), closing]
+        endings[change.start + 1 : change.end] = [ending] * len(change.lines)
     _check_structure(before, _parse(lines, line_offset), located, line_offset)
-    return bom + "\n".join(lines)
+    return bom + "".join(line + ending for line, ending in zip(lines, endings, strict=True))
+
+
+_ENDING = re.compile(r"\r\n|\r|\n")
+
+
+def _split(text: str) -> tuple[list[str], list[str]]:
+    """Lines and their endings (LF, CRLF, or a lone CR, which MkDocs reads as a line break too); the last
+    line's ending may be empty."""
+    lines: list[str] = []
+    endings: list[str] = []
+    at = 0
+    for match in _ENDING.finditer(text):
+        lines.append(text[at : match.start()])
+        endings.append(match.group())
+        at = match.end()
+    lines.append(text[at:])
+    endings.append("")
+    return lines, endings
+
+
+def _fences(change: _Change, lines: list[str]) -> tuple[str, str]:
+    """The opening and closing fence lines, their fence lengthened if a new line would close it early."""
+    opening, closing = lines[change.start], lines[change.end]
+    rest = opening[prefix_of(opening).width :]
+    char = rest[:1]
+    fence = rest[: len(rest) - len(rest.lstrip(char))]
+    longest = max((_run(line, char) for line in change.lines), default=0)
+    if longest < len(fence):
+        return opening, closing
+    longer = char * (longest + 1)
+    return _lengthen(opening, fence, longer), _lengthen(closing, fence, longer)
+
+
+def _run(line: str, char: str) -> int:
+    """The fence characters a line starts with (after up to three spaces), as a closing fence would."""
+    rest = line.lstrip(" ")
+    if len(line) - len(rest) > 3:
+        return 0
+    return len(rest) - len(rest.lstrip(char))
+
+
+def _lengthen(line: str, fence: str, longer: str) -> str:
+    at = line.index(fence)
+    run = len(line) - at - len(line[at:].lstrip(fence[0]))
+    return line[:at] + longer + line[at + run :]
 
 
 def _start(change: _Change) -> int:
@@ -68,8 +115,8 @@ def _start(change: _Change) -> int:
 
 
 def _parse(lines: list[str], line_offset: int) -> Lesson:
-    r"""Parse the page as the harness does, `\r` of CRLF endings left out so code compares equal."""
-    return parse("\n".join(line.removesuffix("\r") for line in lines[line_offset:]), line_offset)
+    """Parse the page as the harness does (lines without their endings)."""
+    return parse("\n".join(lines[line_offset:]), line_offset)
 
 
 def _locate(lesson: Lesson, block: Block, body: str, line_offset: int) -> _Change:
@@ -82,14 +129,14 @@ def _locate(lesson: Lesson, block: Block, body: str, line_offset: int) -> _Chang
     if current.code != _without_cr(block.code):
         raise ValueError(f"line {block.line}: the output block changed since it was parsed; parse the file again")
     new = _lines(body)
-    if block.hidden and any("-->" in line for line in new):
-        raise ValueError(f"line {block.line}: `-->` would end the HTML comment that hides this block")
+    if block.hidden:  # `-->` would end the comment that hides the block: a wildcard still matches it
+        new = [line.replace("-->", "--" + ANYTHING) for line in new]
     return _Change(block, new, block.fence.start + line_offset, block.fence.end - 1 + line_offset)
 
 
 def _without_cr(code: str) -> str:
     r"""Code parsed from CRLF text keeps a `\r` at the end of each line; compare without it."""
-    return "\n".join(line.removesuffix("\r") for line in code.split("\n"))
+    return "\n".join(line.removesuffix("\r") for line in code.replace("\r\n", "\n").split("\n"))
 
 
 def _lines(body: str) -> list[str]:
@@ -107,11 +154,10 @@ def _check_disjoint(changes: list[_Change]) -> None:
 
 
 def _body(change: _Change, opening: str) -> list[str]:
-    """The new lines, each behind the opening fence's container prefix and with its line ending."""
+    """The new lines, each behind the opening fence's container prefix."""
     prefix = opening[: prefix_of(opening).width]
-    ending = "\r" if opening.endswith("\r") else ""
     # A blank line keeps the `>` of a blockquote (else the quote would end) but no trailing indentation.
-    return [(prefix + line if line else prefix.rstrip()) + ending for line in change.lines]
+    return [prefix + line if line else prefix.rstrip() for line in change.lines]
 
 
 def _check_structure(before: Lesson, after: Lesson, changes: list[_Change], line_offset: int) -> None:

@@ -289,7 +289,7 @@ def test_junit_report(tmp_path: Path) -> None:
 
 def pytest_run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "--mkdocs-execute", *args],
         cwd=root,
         capture_output=True,
         text=True,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mkdocs_execute.matching import compare
 from mkdocs_execute.model import Block, Kind, Lesson
 from mkdocs_execute.parsing import parse
 from mkdocs_execute.updating import replace_output, replace_outputs, write_atomically
@@ -140,14 +141,29 @@ def test_the_same_block_twice_is_refused() -> None:
         replace_outputs(text, [(block, "a"), (block, "b")], offset)
 
 
-def test_a_body_that_would_close_the_fence_is_refused() -> None:
+def test_a_body_with_fence_lines_gets_a_longer_fence() -> None:
     text, offset = _page(crlf=False)
     block = _outputs(text, offset)[2]
-    with pytest.raises(ValueError, match=r"blocks|inside"):
-        replace_output(text, block, "```\nrm -rf /\n```{{execute}}", offset)
-    with pytest.raises(ValueError, match=r"blocks|inside"):
-        replace_output(text, block, "before\n```\nafter", offset)
-    assert replace_output(text, block, "before\n  ``not a fence``\nafter", offset)  # harmless backticks pass
+    result = replace_output(text, block, "```\nrm -rf /\n```{{execute}}", offset)
+    assert "````\n```\nrm -rf /\n```{{execute}}\n````{{output}}\n" in result
+    assert result.replace("````", "```").count("```") == text.count("```") + 2  # no other byte changes
+    after = parse("\n".join(result.split("\n")[offset:]), offset)
+    assert [b.code for b in after.blocks if b.kind is Kind.OUTPUT][2] == "```\nrm -rf /\n```{{execute}}"
+    assert replace_output(text, block, "before\n  ``not a fence``\nafter", offset).count("````") == 0
+
+
+def test_a_longer_fence_in_a_list_item_keeps_its_indent() -> None:
+    text, offset = _page(crlf=False)
+    block = _outputs(text, offset)[0]
+    result = replace_output(text, block, "~~~\n`````", offset)
+    assert "    ``````\n    ~~~\n    `````\n    ``````{{output}}\n" in result
+
+
+def test_a_lone_carriage_return_in_the_file_is_a_line_break() -> None:
+    text = "intro\rmore\r\n```bash\r\nls\r\n```{{execute}}\n\n```\rold\r```{{output}}\rend\n"
+    lesson = parse(text.replace("\r\n", "\n").replace("\r", "\n"))
+    block = next(b for b in lesson.blocks if b.kind is Kind.OUTPUT)
+    assert replace_output(text, block, "new\nlines", 0) == text.replace("\rold\r", "\rnew\rlines\r")
 
 
 def test_a_stale_block_is_refused() -> None:
@@ -179,8 +195,9 @@ def test_hidden_block_cannot_be_given_a_comment_end() -> None:
     block = _outputs(text, 0)[0]
     assert block.hidden
     assert replace_output(text, block, "y", 0) == text.replace("\nx\n", "\ny\n")
-    with pytest.raises(ValueError, match="-->"):
-        replace_output(text, block, "a --> b", 0)
+    # `-->` would end the comment; a wildcard stands in for it, and still matches it
+    assert replace_output(text, block, "a --> b", 0) == text.replace("\nx\n", "\na --[..] b\n")
+    assert compare("a --[..] b", "a --> b").ok and not compare("a --[..] b", "a -> b").ok
 
 
 # -- write_atomically ---------------------------------------------------------------------
