@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import random
 import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mkdocs_execute.matching import compare, normalize, update_expected
+from mkdocs_execute.matching import _Pattern, _trace, compare, normalize, update_expected
 
 # -- normalize ----------------------------------------------------------------------------
 
@@ -319,3 +320,33 @@ def test_diff_is_empty_exactly_when_ok(expected: str, actual: str) -> None:
     assert (result.diff == "") == result.ok
     if not result.ok:
         assert result.diff.startswith("--- expected\n+++ actual\n@@ -")
+
+
+# -- near-linear alignment: the same verdicts as the exact table, valid alignments on large texts --------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(_texts(), _texts())
+def test_the_wildcard_scan_agrees_with_the_exact_table(expected: str, actual: str) -> None:
+    patterns = [_Pattern.of(line) for line in normalize(expected)]
+    exact = all(op.tag in ("match", "absorb", "ellipsis") for op in _trace(patterns, normalize(actual)))
+    assert compare(expected, actual).ok == exact
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_large_drifted_texts_get_a_diff_and_an_update_that_matches(seed: int) -> None:
+    rng = random.Random(seed)
+    expected = [
+        rng.choice(["...", "pod/[..] Running", "line [..]"]) if rng.random() < 0.1 else f"line {k}" for k in range(1500)
+    ]
+    actual = [f"line {k + (rng.random() < 0.2)}" for k in range(3000)]
+    result = compare("\n".join(expected), "\n".join(actual))
+    assert not result.ok and result.diff.startswith("--- expected\n+++ actual\n@@ -")
+    updated = update_expected("\n".join(expected), "\n".join(actual))
+    assert compare(updated, "\n".join(actual)).ok
+
+
+def test_a_large_matching_text_still_matches() -> None:
+    actual = "\n".join(f"line {k}" for k in range(100_000))
+    assert compare("line 0\n...\nline 500[..]\n...\nline 99999", actual).ok
+    assert not compare("line 0\n...\nline 500[..]\n...\nline 99998", actual).ok
