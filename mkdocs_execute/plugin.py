@@ -24,7 +24,7 @@ from mkdocs.utils.templates import TemplateContext
 from .extension import ExecuteExtension, PageContext
 from .lessons import front_matter_lines
 from .project import source_path
-from .records import read_record
+from .records import RecordError, read_record
 from .stamps import stamp_html
 from .strings import strings_for
 
@@ -147,7 +147,12 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         return markdown
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        self.record = read_record(self.root / self.config.record) if self.config.record else None
+        self.record = None
+        if self.config.record:
+            try:
+                self.record = read_record(self.root / self.config.record)
+            except RecordError as error:  # never a crash, never a claim: the pages show « Non vérifié »
+                log.warning("execute: the verification record %s cannot be trusted: %s", self.config.record, error)
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         """Lesson pages (those with runnable blocks) say whether, when and where they were checked."""

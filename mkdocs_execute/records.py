@@ -93,13 +93,56 @@ def write_record(path: Path, record: Record, masker: Callable[[str], str] = str)
     write_atomically(path, masker(record.to_json()))
 
 
+class RecordError(ValueError):
+    """A record that cannot be trusted; the message says what is wrong with it."""
+
+
 def read_record(path: Path) -> Record | None:
-    """The record at `path`, or None if there is none or it cannot be trusted."""
+    """The record at `path`, or None if there is none; RecordError if it cannot be trusted."""
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT:
-            return None
-        pages = {source: PageRecord(**page) for source, page in data["pages"].items()}
-        return Record(data["date"], data["environment"], dict(data["tools"]), pages)
-    except (OSError, ValueError, KeyError, TypeError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RecordError(f"cannot read it: {error}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise RecordError(f"it is not JSON: {error}") from None
+    return _record(data)
+
+
+def _record(data: Any) -> Record:
+    """Every field checked for its type: a record comes from a file anyone can edit."""
+    _expect(isinstance(data, dict), "it is not a JSON object")
+    _expect(data.get("format") == FORMAT, f"its format is {data.get('format')!r}, not {FORMAT}")
+    for key in ("date", "environment"):
+        _expect(isinstance(data.get(key), str), f"`{key}` must be a string")
+    tools, pages = data.get("tools"), data.get("pages")
+    _expect(isinstance(tools, dict) and all(isinstance(v, str) for v in tools.values()), "`tools` must map to strings")
+    _expect(isinstance(pages, dict), "`pages` must be an object")
+    return Record(data["date"], data["environment"], dict(tools), {str(k): _page(k, v) for k, v in pages.items()})
+
+
+def _page(source: str, page: Any) -> PageRecord:
+    _expect(isinstance(page, dict) and isinstance(page.get("sha256"), str), f"page {source!r} has no `sha256` string")
+    counts = {key: page.get(key, 0) for key in ("passed", "failed", "skipped")}
+    for key, value in counts.items():
+        _expect(_count(value), f"page {source!r}: `{key}` must be a count, not {value!r}")
+    reasons = page.get("reasons", {})
+    _expect(
+        isinstance(reasons, dict) and all(isinstance(k, str) and _count(v) for k, v in reasons.items()),
+        f"page {source!r}: `reasons` must map reasons to counts",
+    )
+    unknown = set(page) - {"sha256", "passed", "failed", "skipped", "reasons"}
+    _expect(not unknown, f"page {source!r} has unknown fields: {', '.join(sorted(unknown))}")
+    return PageRecord(page["sha256"], **counts, reasons=dict(reasons))
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _expect(condition: bool, problem: str) -> None:
+    if not condition:
+        raise RecordError(problem)

@@ -48,10 +48,10 @@ def stamp_html(record: Record | None, source: str, text: str, strings: Mapping[s
     when = format_date(record.date, language)
     if page.sha256 != digest(text):
         return _stamp("unverified", strings["stamp_unverified"], strings["stamp_changed"].format(date=when))
-    details = _details(page.passed, page.reasons, strings)
+    details = _details(page.passed, page.reasons, strings, language)
     if page.failed:
         headline = strings["stamp_failed"].format(date=when, environment=record.environment)
-        return _stamp("failed", headline, strings["stamp_failures"].format(count=page.failed) + details)
+        return _stamp("failed", headline, plural(strings["stamp_failures"], page.failed, language) + details)
     if not page.passed:
         return _stamp(
             "unverified", strings["stamp_unverified"], strings["stamp_nothing_ran"].format(date=when) + details
@@ -60,18 +60,20 @@ def stamp_html(record: Record | None, source: str, text: str, strings: Mapping[s
     return _stamp("verified", headline, details)
 
 
-def _details(passed: int, reasons: Mapping[str, int], strings: Mapping[str, str]) -> str:
-    text = " " + _plural(strings["stamp_ran"], passed)
+def _details(passed: int, reasons: Mapping[str, int], strings: Mapping[str, str], language: str) -> str:
+    text = " " + plural(strings["stamp_ran"], passed, language)
     if reasons:
         skipped = sum(reasons.values())
         why = ", ".join(f"{_reason(code, strings)} ({count})" for code, count in sorted(reasons.items()))
-        text += " " + _plural(strings["stamp_skipped"], skipped).format(reasons=why)
+        text += " " + plural(strings["stamp_skipped"], skipped, language).format(reasons=why)
     return text
 
 
-def _plural(pattern: str, count: int) -> str:
+def plural(pattern: str, count: int, language: str) -> str:
+    """`one|many` for `count`: French takes the singular for 0 and 1 (« 0 bloc exécuté »), English for 1 only."""
     one, _, many = pattern.partition("|")
-    return (one if count == 1 else many).replace("{count}", str(count))
+    singular = count in (0, 1) if language.lower().startswith("fr") else count == 1
+    return (one if singular else many).replace("{count}", str(count))
 
 
 def _reason(code: str, strings: Mapping[str, str]) -> str:

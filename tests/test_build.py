@@ -213,3 +213,28 @@ def test_deferred_toolbars_open_to_exactly_what_the_extension_writes_directly() 
     assert ExecuteExtension(defer_toolbars="k2").open_toolbars(deferred) == deferred  # another site's key
     cut = deferred[: deferred.rindex("-->")]  # the last comment cut short by someone else
     assert opener.open_toolbars(cut).endswith(cut[cut.rindex("<!--mx-toolbar-k1 ") :])
+
+
+WRONG_TYPE = '{"format": 1, "date": "d", "environment": "e", "tools": {}, "pages": {"docs/p.md": {"sha256": "x", '
+WRONG_TYPE += '"passed": "3"}}}'
+
+
+@pytest.mark.parametrize("text", [WRONG_TYPE, "{cut short"])
+def test_a_malformed_record_is_a_warning_and_the_stamp_says_unverified(tmp_path: Path, text: str) -> None:
+    root = project(tmp_path, {"p.md": "# P\n\n```bash\necho a\n```{{execute}}\n"}, "{record: rec.json}")
+    (root / "rec.json").write_text(text)
+    result = build(root)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "execute: the verification record rec.json cannot be trusted" in result.stderr
+    assert 'data-mx-stamp="unverified"' in (root / "site" / "p" / "index.html").read_text()
+    assert build(root, "--strict").returncode != 0  # a warning: strict builds stop on it
+
+
+def test_a_misspelt_option_key_is_a_warning_with_a_suggestion(tmp_path: Path) -> None:
+    root = project(tmp_path, {"p.md": "```bash\nsleep 1\n```{{execute timout=5}}\n\n`ls`{{execute timeout=abc}}\n"})
+    result = build(root)
+    assert "docs/p.md:3: unknown option `timout=5` (did you mean `timeout`?)" in result.stderr
+    assert "docs/p.md:5: bad option `timeout=abc`: 'abc' is not a number of seconds" in result.stderr
+    assert build(root, "--strict").returncode != 0
+    clean = project(tmp_path / "ok", {"p.md": "```bash\nsleep 1\n```{{execute timeout=5 test-uname}}\n"})
+    assert build(clean, "--strict").returncode == 0  # a known key and a free-form flag

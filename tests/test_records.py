@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from mkdocs_execute.harness import Status, Verdict
-from mkdocs_execute.records import build_record, digest, read_record, write_record
-from mkdocs_execute.stamps import format_date, stamp_html
+from mkdocs_execute.records import RecordError, build_record, digest, read_record, write_record
+from mkdocs_execute.stamps import format_date, plural, stamp_html
 from mkdocs_execute.strings import strings_for
 
 FR = strings_for("fr")
@@ -37,8 +38,29 @@ def test_record_counts_per_page_and_round_trips(tmp_path: Path) -> None:
     assert "docs/other.md" not in made.pages and page.sha256 == digest(PAGE)
     write_record(tmp_path / "r.json", made)
     assert read_record(tmp_path / "r.json") == made
-    (tmp_path / "bad.json").write_text("{not json")
-    assert read_record(tmp_path / "bad.json") is None and read_record(tmp_path / "missing.json") is None
+    assert read_record(tmp_path / "missing.json") is None  # no record: nothing to warn about
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{not json", "not JSON"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"format": 2}', "format is 2"),
+        ('{"format": 1, "date": 3, "environment": "x", "tools": {}, "pages": {}}', "`date` must be a string"),
+        ('{"format": 1, "date": "d", "environment": "x", "tools": {}, "pages": {"p": {"sha256": "s", "passed": "3"}}}',
+         "`passed` must be a count"),
+        ('{"format": 1, "date": "d", "environment": "x", "tools": {}, "pages": {"p": {"sha256": "s", "failed": true}}}',
+         "`failed` must be a count"),
+        ('{"format": 1, "date": "d", "environment": "x", "tools": {}, "pages": {"p": {"sha256": 1}}}', "sha256"),
+        ('{"format": 1, "date": "d", "environment": "x", "tools": {}, "pages": {"p": {"sha256": "s", "extra": 1}}}',
+         "unknown fields: extra"),
+    ],
+)  # fmt: skip
+def test_a_malformed_record_says_what_is_wrong(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / "bad.json").write_text(text)
+    with pytest.raises(RecordError, match=re.escape(problem)):
+        read_record(tmp_path / "bad.json")
 
 
 def test_verified_stamp_says_when_where_and_what_was_skipped() -> None:
@@ -77,3 +99,23 @@ def test_english_stamp_and_dates() -> None:
     assert "Verified on November 26, 2026 against le lab local." in html
     assert "2 blocks ran; 1 did not: <code>ctrl-seq</code> is for a live terminal (1)." in html
     assert format_date("2026-03-01T00:00:00+00:00", "fr") == "1er mars 2026"
+
+
+@pytest.mark.parametrize(
+    ("count", "french", "english"),
+    [
+        (0, "0 bloc exécuté\u00a0;", "0 blocks ran;"),
+        (1, "1 bloc exécuté\u00a0;", "1 block ran;"),
+        (2, "2 blocs exécutés\u00a0;", "2 blocks ran;"),
+    ],
+)
+def test_counts_read_right_in_both_languages(count: int, french: str, english: str) -> None:
+    assert plural(FR["stamp_ran"], count, "fr") == french
+    assert plural(EN["stamp_ran"], count, "en") == english
+
+
+def test_a_failure_count_is_one_sentence() -> None:
+    failing = record(ok(), Verdict("docs/p.md:5", Status.FAILED), Verdict("docs/p.md:7", Status.FAILED))
+    html = stamp_html(failing, "docs/p.md", PAGE, EN, "en")
+    assert "2 blocks failed." in html and "|" not in html
+    assert "1 bloc en échec." in stamp_html(record(Verdict("docs/p.md:5", Status.FAILED)), "docs/p.md", PAGE, FR, "fr")
