@@ -58,9 +58,6 @@ class Verdict:
     updated: bool = False
     """Update mode rewrote its output block: the page tells the truth again."""
 
-    def __post_init__(self) -> None:
-        self.output, self.diff = cap(self.output), cap(self.diff)  # masked already: a cut cannot split a secret
-
     @property
     def file(self) -> str:
         return self.where.rpartition(":")[0]
@@ -152,7 +149,8 @@ class PageRun:
 
     def run_page_error(self) -> Verdict:
         """The verdict of a page that cannot run and has no block to carry it."""
-        return self.start() or Verdict(self.where(), Status.FAILED, reason=self.page.error, code="bad-page")
+        verdict = self.start() or Verdict(self.where(), Status.FAILED, reason=self.page.error, code="bad-page")
+        return self.masked(verdict)
 
     def unmet_requirements(self) -> dict[str | None, tuple[str, str]]:
         """Why blocks cannot run, by the command they use (None: the whole page).
@@ -198,8 +196,18 @@ class PageRun:
                 return reason
         return None
 
+    def masked(self, verdict: Verdict) -> Verdict:
+        """Every verdict leaves through here: masked, then capped (so a cut can never split a secret)."""
+        mask = self.masker
+        verdict.command, verdict.reason, verdict.code = mask(verdict.command), mask(verdict.reason), mask(verdict.code)
+        verdict.output, verdict.diff = cap(mask(verdict.output)), cap(mask(verdict.diff))
+        return verdict
+
     def run(self, block: Block) -> Verdict:
         """Run one block, or say why it is skipped."""
+        return self.masked(self.run_block(block))
+
+    def run_block(self, block: Block) -> Verdict:
         if not self.started and (verdict := self.start()) is not None:
             return verdict
         command = self.masker(rendering.command(block, self.settings.values))
@@ -237,7 +245,7 @@ class PageRun:
         try:
             for block in self.cleanup_blocks:
                 self.blocked = None
-                verdicts.append(self.attempt(block))
+                verdicts.append(self.masked(self.attempt(block)))
             for script in self.page.cleanup:
                 self.session("1").run(script, self.page_timeout)
         finally:

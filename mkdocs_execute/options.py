@@ -88,7 +88,7 @@ class Spec:
 CATALOGUE: tuple[Spec, ...] = (
     Spec(
         "Tn", "flag", "`T1`, `T2` …", "`T1`", BOTH,
-        "the terminal to run in; each has its own shell", "le terminal où exécuter ; chacun a son shell",
+        "the terminal to run in; each has its own shell", "le terminal où exécuter\u00a0; chacun a son shell",
         pattern=r"[Tt]\d+", attribute="terminal",
     ),
     Spec(
@@ -132,7 +132,7 @@ CATALOGUE: tuple[Spec, ...] = (
     ),
     Spec(
         "exit", "value", "0 to 255", "0", HARNESS,
-        "on an output block: the expected exit status", "sur un bloc de sortie : le code de retour attendu",
+        "on an output block: the expected exit status", "sur un bloc de sortie\u00a0: le code de retour attendu",
         parse=_status,
     ),
     Spec(
@@ -153,7 +153,7 @@ _FR = {
     "seconds, finite, ≥ 0": "secondes, finies, ≥ 0",
     "0 to 255": "de 0 à 255",
     "a condition's name": "le nom d’une condition",
-    "front matter, plugin, else 60": "front matter, plugin, sinon 60",
+    "front matter, plugin, else 60": "en-tête, plugin, sinon 60",
     "from the language": "selon le langage",
 }
 _BY_NAME = {spec.name: spec for spec in CATALOGUE if spec.pattern is None}

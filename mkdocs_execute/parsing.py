@@ -208,7 +208,8 @@ class _Parser:
             if self.pending is None:
                 self.warn(index, "orphan-output", "output block follows no runnable block")
             else:
-                blocks[self.pending] = replace(blocks[self.pending], expected=block)
+                runnable = blocks[self.pending]  # its output's bad option is its own: it cannot be judged
+                blocks[self.pending] = replace(runnable, expected=block, errors=runnable.errors + block.errors)
             self.pending = None
         else:
             self.pending = len(blocks) if block.runnable else None

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mkdocs_execute.model import Form, Kind, Option
+from mkdocs_execute.options import markdown_table, problems
 from mkdocs_execute.parsing import language_of, parse, read_marker
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -132,3 +135,40 @@ def test_tabs_in_code_stay_tabs() -> None:
     assert top.code == "cat <<-EOF\n\tindented by a tab\n\tEOF"
     listed = parse("- step:\n\n    ```bash\n    cat <<-EOF\n    \tx\n    \tEOF\n    ```{{execute}}\n").blocks[0]
     assert listed.code == "cat <<-EOF\n\tx\n\tEOF"  # only the list's own indentation goes
+
+
+# -- the option catalogue: one table, in the README and the writer's guide alike ------------------------------
+
+
+def _documented(path: str) -> str:
+    text = (Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8")
+    return text.split("<!-- options-table -->")[1].strip()
+
+
+def test_the_readme_and_the_guide_carry_the_catalogue() -> None:
+    assert _documented("README.md") == markdown_table("en")
+    assert _documented("docs/guide-redaction.md") == markdown_table("fr")
+
+
+def test_the_table_check_can_fail() -> None:
+    assert markdown_table("en") != markdown_table("fr")
+    assert "`timeout=…`" in markdown_table("en") and "`secret`" in markdown_table("en")
+
+
+@pytest.mark.parametrize(
+    ("option", "errors", "warnings"),
+    [
+        ("timeout=30", [], []),
+        ("timeout=abc", ["bad option `timeout=abc`: 'abc' is not a number of seconds"], []),
+        ("timeout=nan", ["bad option `timeout=nan`: 'nan' is not a finite number of seconds, more than zero"], []),
+        ("exit=300", ["bad option `exit=300`: '300' is not an exit status (0 to 255)"], []),
+        ("timout=5", [], ["unknown option `timout=5` (did you mean `timeout`?)"]),
+        ("colour=red", [], ["unknown option `colour=red`"]),
+        ("test-uname", [], []),
+        ("T12", [], []),
+        ("timeout", ["option `timeout` needs a value: `timeout=…` (seconds, finite, > 0)"], []),
+    ],
+)
+def test_options_are_checked_against_the_catalogue(option: str, errors: list[str], warnings: list[str]) -> None:
+    name, sep, value = option.partition("=")
+    assert problems([Option(name, value if sep else None)]) == (errors, warnings)
