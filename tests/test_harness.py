@@ -342,7 +342,7 @@ def test_progress_shows_the_running_block_on_a_terminal(tmp_path: Path) -> None:
     root = lessons(tmp_path, p=fence("sleep 0.3; echo done"))
     main, child = os.openpty()
     command = [sys.executable, "-m", "mkdocs_execute.cli", "run", "docs"]
-    process = subprocess.Popen(command, cwd=root, env=ENV, stdout=child, stderr=child)
+    process = subprocess.Popen(command, cwd=root, env={**ENV, "TERM": "xterm"}, stdout=child, stderr=child)
     os.close(child)
     seen = b""
     while True:
