@@ -22,7 +22,7 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from . import rendering
-from .lexer import Fence
+from .lexer import Fence, Ranges
 from .model import Block, Diagnostic, Lesson
 from .parsing import PLACEHOLDER, VERBATIM_LANGUAGES, Page, Piece, language_of, parse_lines
 from .strings import strings_for
@@ -240,9 +240,11 @@ class _Rewriter:
                 self.lines[index] = self.code_line(self.lines[index], verbatim=False)
 
     def text(self, line: str, pieces: list[Piece]) -> str:
-        for piece in reversed(pieces):
-            line = line[: piece.start] + self.piece(line[piece.start : piece.end], piece) + line[piece.end :]
-        return line
+        parts, done = [], 0
+        for piece in pieces:
+            parts += [line[done : piece.start], self.piece(line[piece.start : piece.end], piece)]
+            done = piece.end
+        return "".join(parts) + line[done:]
 
     def piece(self, raw: str, piece: Piece) -> str:
         if piece.role == "inline" and piece.block is not None:
@@ -349,13 +351,13 @@ class _Finish(Postprocessor):
             return text
         values = state.extension.values
         strings = state.strings
-        comments = _comments(text)
+        comments = Ranges(_comments(text))
         parts: list[str] = []
         done = 0
         # Visit only our tokens; most of a page is Pygments markup we must not spend time on.
         for match in _find_tokens(text):
             at = match.start()
-            if at < done or (comments and any(start <= at < end for start, end in comments)):
+            if at < done or comments.holds(at):
                 continue
             opening = text.rfind("<", done, at)
             if opening > text.rfind(">", done, at):  # inside a tag: rewrite the whole tag once

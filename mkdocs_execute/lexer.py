@@ -7,6 +7,7 @@ list items and in blockquotes are told apart from the text around them.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -154,9 +155,10 @@ def lex(
     tokens: list[Fence | Text] = []
     index = 0
     comment = after_code = False
+    outline = _Outline(lines)
     while index < len(lines):
         line = lines[index]
-        code = line[:1] in _INDENTS and _indented_code(lines, index, after_code)
+        code = line[:1] in _INDENTS and _indented_code(lines, index, after_code, outline)
         opening = None if code or ("```" not in line and "~~~" not in line) else _opening(line)
         if opening is None:
             opens = "<!--" in line and _opens_comment(line)
@@ -185,7 +187,33 @@ def _comment_state(line: str, inside: bool) -> bool:
     return line.rfind("-->") < max(line.rfind("<!--"), 0) if "-->" in line else True
 
 
-def _indented_code(lines: list[str], index: int, after_code: bool) -> bool:
+class _Outline:
+    """The previous non-blank lines, kept as a stack of strictly increasing indents: the nearest line less
+    indented than a given one is always on it, so finding it is not a walk back through the page."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.fed = 0
+        self.stack: list[tuple[int, int]] = []  # (indent, index)
+
+    def nearest_below(self, index: int, indent: int) -> int | None:
+        """The nearest line before `index` that is not blank and less indented than `indent`."""
+        lines, stack = self.lines, self.stack
+        while self.fed < index:
+            line = lines[self.fed]
+            if line.strip():
+                width = prefix_of(line).indent
+                while stack and stack[-1][0] >= width:
+                    stack.pop()
+                stack.append((width, self.fed))
+            self.fed += 1
+        for width, at in reversed(stack):
+            if width < indent:
+                return at
+        return None
+
+
+def _indented_code(lines: list[str], index: int, after_code: bool, outline: _Outline) -> bool:
     """An indented code block line: four spaces in, outside any list item or admonition."""
     line = lines[index]
     if not line.startswith(("    ", "\t")) or not line.strip():
@@ -194,12 +222,8 @@ def _indented_code(lines: list[str], index: int, after_code: bool) -> bool:
         return True
     if index and lines[index - 1].strip():
         return False  # a lazy continuation of the paragraph above
-    indent = prefix_of(line).indent
-    for back in range(index - 1, -1, -1):
-        previous = lines[back]
-        if previous.strip() and prefix_of(previous).indent < indent:
-            return not _CONTAINER.match(previous)
-    return True
+    container = outline.nearest_below(index, prefix_of(line).indent)
+    return container is None or not _CONTAINER.match(lines[container])
 
 
 def _fence(lines: list[str], start: int, prefix: Prefix, fence: str, info: str, closes: Closes, hidden: bool) -> Fence:
@@ -219,26 +243,58 @@ def _body(lines: list[str], opened: Prefix) -> tuple[str, ...]:
 
 
 def code_spans(text: str) -> list[CodeSpan]:
-    """Inline code spans of one line, as CommonMark pairs backtick runs."""
+    """Inline code spans of one line, as CommonMark pairs backtick runs (linear: each length's runs are
+    visited in order once)."""
+    if "`" not in text:
+        return []
     spans: list[CodeSpan] = []
-    runs = list(_TICKS.finditer(text))
+    runs = [(run.start(), run.end()) for run in _TICKS.finditer(text)]
+    by_length: dict[int, list[int]] = {}
+    for k, (start, end) in enumerate(runs):
+        by_length.setdefault(end - start, []).append(k)
+    cursor = dict.fromkeys(by_length, 0)
     used = -1
-    for i, run in enumerate(runs):
-        if run.start() <= used:
+    for k, (start, end) in enumerate(runs):
+        if start <= used:
             continue
-        start, ticks = run.start(), len(run.group())
+        ticks = end - start
         if _escaped(text, start):
             start, ticks = start + 1, ticks - 1
             if not ticks:
                 continue
-        closing = next((r for r in runs[i + 1 :] if len(r.group()) == ticks), None)
+        closing = _next_run(by_length.get(ticks, ()), cursor, ticks, k)
         if closing is None:
             continue
-        spans.append(CodeSpan(start, closing.end(), text[start + ticks : closing.start()], ticks))
-        used = closing.end() - 1
+        close_start, close_end = runs[closing]
+        spans.append(CodeSpan(start, close_end, text[start + ticks : close_start], ticks))
+        used = close_end - 1
     return spans
 
 
+def _next_run(indexes: list[int] | tuple[()], cursor: dict[int, int], ticks: int, after: int) -> int | None:
+    """The first run of `ticks` backticks after run `after`; the cursor only moves forward."""
+    at = cursor.get(ticks, 0)
+    while at < len(indexes) and indexes[at] <= after:
+        at += 1
+    if ticks in cursor:
+        cursor[ticks] = at
+    return indexes[at] if at < len(indexes) else None
+
+
 def _escaped(text: str, pos: int) -> bool:
-    slashes = len(text[:pos]) - len(text[:pos].rstrip("\\"))
+    slashes = 0
+    while pos > slashes and text[pos - slashes - 1] == "\\":
+        slashes += 1
     return slashes % 2 == 1
+
+
+class Ranges:
+    """Half-open ranges that do not overlap, asked in logarithmic time whether they hold a position."""
+
+    def __init__(self, ranges: list[tuple[int, int]]) -> None:
+        self.ranges = sorted(ranges)
+        self.starts = [start for start, _ in self.ranges]
+
+    def holds(self, pos: int) -> bool:
+        at = bisect.bisect_right(self.starts, pos) - 1
+        return at >= 0 and pos < self.ranges[at][1]

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from . import options as catalogue
-from .lexer import CodeSpan, Fence, Text, code_spans, lex
+from .lexer import CodeSpan, Fence, Ranges, Text, code_spans, lex
 from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span
 
 _WORDS = r"[A-Za-z][\w-]*(?:[ \t]+[A-Za-z0-9][\w.-]*(?:=[^\s{}<>]*)?)*"
@@ -278,9 +278,10 @@ class _Parser:
         pieces: list[Piece] = []
         if "{{" not in token.text and "<<" not in token.text and "\\[[" not in token.text:
             return pieces
-        busy = [(s.start, s.end) for s in spans] + [(p.start, p.end) for p in taken]
+        busy = Ranges([(s.start, s.end) for s in spans] + [(p.start, p.end) for p in taken])
+        inline = Ranges([(p.start, p.end) for p in taken])
         for match in MARKER.finditer(token.text):
-            if _inside(match.start(), busy) or _marker(match).kind is None:
+            if busy.holds(match.start()) or _marker(match).kind is None:
                 continue
             if match["escape"]:
                 pieces.append(Piece(match.start(), match.end(), "escape"))
@@ -288,17 +289,15 @@ class _Parser:
                 self.warn(token.row, "no-code", f"marker {match.group()!r} follows no code")
                 pieces.append(Piece(match.start(), match.end(), "stray"))
         for match in PLACEHOLDER.finditer(token.text):
-            if match["escape"] and not _inside(match.start(), [(p.start, p.end) for p in taken]):
+            if match["escape"] and not inline.holds(match.start()):
                 pieces.append(Piece(match.start(), match.end(), "literal", name=match["name"]))
         return pieces
 
 
-def _inside(pos: int, ranges: list[tuple[int, int]]) -> bool:
-    return any(start <= pos < end for start, end in ranges)
-
-
 def _blank(text: str, spans: list[CodeSpan]) -> str:
     """`text` with its code spans blanked out, so prose placeholders can be told apart."""
+    parts, done = [], 0
     for span in spans:
-        text = text[: span.start] + " " * (span.end - span.start) + text[span.end :]
-    return text
+        parts += [text[done : span.start], " " * (span.end - span.start)]
+        done = span.end
+    return "".join(parts) + text[done:]
