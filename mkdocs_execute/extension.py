@@ -255,6 +255,8 @@ class _Rewriter:
             return rendering.escape(raw[1:]).replace("{", "&#123;").replace("}", "&#125;")
         if piece.role == "literal":
             return self.state.standins.token("literal", rendering.placeholder(piece.name))
+        if piece.role == "consumed":  # a line of a multi-line command: kept non-blank, so the paragraph holds
+            return self.state.stash("")
         return ""  # a stray marker: reported, never shown
 
     def fence(self, fence: Fence, block: Block | None) -> None:
@@ -262,18 +264,36 @@ class _Rewriter:
             self.lines[fence.start : fence.end + 1] = [""] * (fence.end + 1 - fence.start)
             return
         verbatim = language_of(fence.info).lower() in VERBATIM_LANGUAGES
-        for index in range(fence.start + 1, fence.end if fence.closed else fence.end + 1):
+        first = fence.start if fence.info_code else fence.start + 1
+        for index in range(first, fence.end if fence.closed and not fence.glued else fence.end + 1):
             if "[[" in self.lines[index]:
                 self.lines[index] = self.code_line(self.lines[index], verbatim)
         if fence.suffix:
-            closing = self.lines[fence.end]
-            self.lines[fence.end] = closing[: closing.rstrip().rfind(fence.suffix)].rstrip()
+            self.lines[fence.end] = self.closing(fence)
         if block is None:
             return
         if self.state.highlighted:
+            first_code = self.lines[fence.start][self.lines[fence.start].index(fence.fence) + len(fence.fence) :]
             self.lines[fence.start] = self.opening(fence, block)
+            if fence.info_code:  # Katacoda's ```code on the opening line: that text is the first line of code
+                self.lines[fence.start] += "\n" + self.indent(fence) + first_code.strip()
         else:
             self.replace_with_html(fence, block)
+
+    def indent(self, fence: Fence) -> str:
+        line = self.lines[fence.start]
+        return line[: line.index(fence.fence)]
+
+    def closing(self, fence: Fence) -> str:
+        """The closing line without its marker, and a closer SuperFences reads: Katacoda's glued closer
+        (`cp a b```{{execute}}`) goes on a line of its own, a shorter one takes the opening fence's length."""
+        line = self.lines[fence.end]
+        head = line[: line.rstrip().rfind(fence.suffix)].rstrip()
+        if fence.glued:
+            return head.rstrip("`").rstrip() + "\n" + self.indent(fence) + fence.fence
+        if len(head.lstrip(" >\t")) < len(fence.fence):
+            return self.indent(fence) + fence.fence
+        return head
 
     def code_line(self, line: str, verbatim: bool) -> str:
         def swap(match: re.Match[str]) -> str:

@@ -51,6 +51,11 @@ class Fence(NamedTuple):
     """Content lines with the container prefix removed."""
     hidden: bool = False
     """Inside an HTML comment: not shown to readers, still there for the harness."""
+    glued: str = ""
+    """Katacoda's span-like block: the closer was glued to the end of a code line (`cp a b```{{execute}}`);
+    this is that line's code, already the last line of `body`. Empty for a closer on a line of its own."""
+    info_code: bool = False
+    """The text after the opening fence is the first line of code, not a language (`` ```val x = 1 ``)."""
 
 
 class Text(NamedTuple):
@@ -156,23 +161,27 @@ def lex(
     index = 0
     comment = after_code = False
     outline = _Outline(lines)
+    unclosed: dict[tuple[str, Prefix], set[int]] = {}
     while index < len(lines):
         line = lines[index]
         code = line[:1] in _INDENTS and _indented_code(lines, index, after_code, outline)
         opening = None if code or ("```" not in line and "~~~" not in line) else _opening(line)
-        if opening is None:
-            opens = "<!--" in line and _opens_comment(line)
-            after_code = code and not comment
-            if comment or opens or code or wanted is None or wanted.search(line):
-                tokens.append(Text(index, line, code=after_code, hidden=comment or opens))
-            if comment or opens:
-                comment = _comment_state(line, comment)
-            index += 1
-            continue
-        fence = _fence(lines, index, *opening, closes=closes, hidden=comment)
-        tokens.append(fence)
-        after_code = False
-        index = fence.end + 1
+        if opening is not None:
+            fence = _fence(lines, index, *opening, closes=closes, hidden=comment, unclosed=unclosed)
+            tokens.append(fence)
+            after_code = False
+            if fence.closed:
+                index = fence.end + 1
+                continue
+            # Python-Markdown shows a fence that never closes as text, and so does this lexer (the parser
+            # warns about the fence): markers after it still count.
+        opens = "<!--" in line and _opens_comment(line)
+        after_code = code and not comment
+        if comment or opens or code or wanted is None or wanted.search(line):
+            tokens.append(Text(index, line, code=after_code, hidden=comment or opens))
+        if comment or opens:
+            comment = _comment_state(line, comment)
+        index += 1
     return tokens
 
 
@@ -226,14 +235,83 @@ def _indented_code(lines: list[str], index: int, after_code: bool, outline: _Out
     return container is None or not _CONTAINER.match(lines[container])
 
 
-def _fence(lines: list[str], start: int, prefix: Prefix, fence: str, info: str, closes: Closes, hidden: bool) -> Fence:
+_GLUED = re.compile(r"(?P<code>.*[^`\s].*?)(?P<fence>`{3,})[ \t]*(?P<suffix>(?:\{\{|<<).*?)[ \t]*$")
+"""A code line that ends with the closing backticks and a marker: `cp a b```{{execute}}`."""
+_LANGUAGE = re.compile(r"\{?\.?[\w+#.-]*(?:[ \t]+[\w-]+=.*|[ \t]*\{.*)?$")
+"""An info string that names a language (with options), as opposed to a line of code."""
+
+
+def _fence(
+    lines: list[str],
+    start: int,
+    prefix: Prefix,
+    fence: str,
+    info: str,
+    closes: Closes,
+    hidden: bool,
+    unclosed: dict[tuple[str, Prefix], set[int]],
+) -> Fence:
+    """The fence that opens at `start`. Besides CommonMark's closers, Katacoda's renderer closed a backtick
+    fence at a code line ending in the fence and a marker, and an unpaired longer fence at a shorter closer
+    with a marker, when no inner fence was open (an example inside a longer fence stays literal)."""
+    inner: tuple[str, int] | None = None  # an inner fence open in the body: (character, length)
+    char = fence[0]
+    key = (fence, prefix)
+    dead = unclosed.setdefault(key, set())
+    if start in dead:
+        # An earlier fence like this one scanned past this line, with no inner fence open there, and found
+        # no closer to the end: from here this one would scan the same way (so unclosed fences stay linear).
+        return Fence(start, len(lines) - 1, prefix, fence, info, False, "", (), hidden)
+    free = [start]  # lines after which no inner fence is open
     for end in range(start + 1, len(lines)):
-        if fence not in lines[end]:
+        line = lines[end]
+        if char * 3 not in line:
             continue
-        suffix = _closing(lines[end], prefix, fence)
+        suffix = _closing(line, prefix, fence)
         if suffix is not None and closes(end, suffix):
             return Fence(start, end, prefix, fence, info, True, suffix, _body(lines[start + 1 : end], prefix), hidden)
-    return Fence(start, len(lines) - 1, prefix, fence, info, False, "", _body(lines[start + 1 :], prefix), hidden)
+        glued = _GLUED.match(line, prefix_of(line).width) if inner is None and char == "`" else None
+        if glued and len(glued["fence"]) == len(fence) and closes(end, glued["suffix"]):
+            return _glued_fence(lines, start, end, prefix, fence, info, glued, hidden)
+        if len(fence) > 3:
+            inner, short = _inner(line, prefix, fence, inner, end, closes)
+            if short is not None:
+                body = _body(lines[start + 1 : end], prefix)
+                return Fence(start, end, prefix, fence, info, True, short, body, hidden)
+        if inner is None:
+            free.append(end)
+    dead.update(free if len(fence) > 3 else range(start, len(lines)))
+    return Fence(start, len(lines) - 1, prefix, fence, info, False, "", (), hidden)
+
+
+def _glued_fence(
+    lines: list[str], start: int, end: int, prefix: Prefix, fence: str, info: str, glued: re.Match[str], hidden: bool
+) -> Fence:
+    code = glued["code"].rstrip()
+    last = _strip_prefix(lines[end][: glued.start("code")] + code, prefix) if prefix.width else code
+    info_code = bool(info) and not _LANGUAGE.match(info)
+    body = (*((info,) if info_code else ()), *_body(lines[start + 1 : end], prefix), last)
+    shown = "" if info_code else info
+    return Fence(start, end, prefix, fence, shown, True, glued["suffix"], body, hidden, code, info_code)
+
+
+def _inner(
+    line: str, prefix: Prefix, fence: str, inner: tuple[str, int] | None, end: int, closes: Closes
+) -> tuple[tuple[str, int] | None, str | None]:
+    """Follow the fences opened inside a longer one; a shorter closer with a marker while none is open
+    closes the longer fence (its marker is returned)."""
+    rest = line[prefix_of(line).width :]
+    run = len(rest) - len(rest.lstrip(fence[0]))
+    after = rest[run:].strip()
+    if inner is not None:
+        if run >= inner[1] and (not after or after.startswith(("{{", "<<"))):
+            return None, None  # the inner fence closes here
+        return inner, None
+    if 3 <= run < len(fence):
+        if after.startswith(("{{", "<<")):
+            return None, after if closes(end, after) else None
+        return (fence[0], run), None  # an inner fence opens (`` ```bash ``)
+    return None, None
 
 
 def _body(lines: list[str], opened: Prefix) -> tuple[str, ...]:
@@ -269,6 +347,30 @@ def code_spans(text: str) -> list[CodeSpan]:
         spans.append(CodeSpan(start, close_end, text[start + ticks : close_start], ticks))
         used = close_end - 1
     return spans
+
+
+def open_run(text: str, spans: list[CodeSpan]) -> tuple[int, int] | None:
+    """The first backtick run of a line left unpaired by its code spans: (position, length)."""
+    if "`" not in text:
+        return None
+    taken = Ranges([(span.start, span.end) for span in spans])
+    for run in _TICKS.finditer(text):
+        start, ticks = run.start(), len(run.group())
+        if taken.holds(start):
+            continue
+        if _escaped(text, start):
+            start, ticks = start + 1, ticks - 1
+        if ticks and not taken.holds(start):
+            return start, ticks
+    return None
+
+
+def run_of(text: str, ticks: int) -> int | None:
+    """Where the first run of exactly `ticks` backticks starts in `text`, or None."""
+    for run in _TICKS.finditer(text):
+        if len(run.group()) == ticks:
+            return run.start()
+    return None
 
 
 def _next_run(indexes: list[int] | tuple[()], cursor: dict[int, int], ticks: int, after: int) -> int | None:

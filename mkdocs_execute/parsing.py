@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from . import options as catalogue
-from .lexer import CodeSpan, Fence, Ranges, Text, code_spans, lex
+from .lexer import CodeSpan, Fence, Ranges, Text, code_spans, lex, open_run, run_of
 from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span
 
 _WORDS = r"[A-Za-z][\w-]*(?:[ \t]+[A-Za-z0-9][\w.-]*(?:=[^\s{}<>]*)?)*"
@@ -23,6 +23,11 @@ MARKER = re.compile(
 _INTERESTING = re.compile(r"`|\{\{|<<|\[\[")
 """What makes a text line worth parsing: inline code, a marker or a placeholder."""
 PLACEHOLDER = re.compile(r"(?P<escape>\\)?\[\[(?P<name>[A-Z][A-Z0-9_]*)\]\]")
+
+_SPAN_LINES = 120
+"""How far a multi-line code span may reach."""
+_TRAILING = ".,;:!?)"
+"""Punctuation a writer may put after a closing marker (`` ```{{execute}}. ``)."""
 
 KINDS = {
     "execute": Kind.EXECUTE,
@@ -71,7 +76,7 @@ class Page:
 @lru_cache(maxsize=512)
 def read_marker(text: str) -> Marker | None:
     """Parse `text` if it is exactly one marker (cached: lessons repeat a handful of markers)."""
-    match = MARKER.fullmatch(text.strip())
+    match = MARKER.fullmatch(text.strip()) or MARKER.fullmatch(text.strip().rstrip(_TRAILING))
     if not match or match["escape"]:
         return None
     return _marker(match)
@@ -110,7 +115,7 @@ def parse(text: str, line_offset: int = 0) -> Lesson:
 
 def parse_lines(lines: list[str], line_offset: int = 0) -> Page:
     """Parse `lines` into the model and the renderer's rewriting plan."""
-    parser = _Parser(Page(Lesson()), line_offset)
+    parser = _Parser(Page(Lesson()), line_offset, lines)
     verbatim = parser.page.verbatim
     for token in lex(lines, parser.closes, _INTERESTING):
         if isinstance(token, Fence):
@@ -126,12 +131,15 @@ def parse_lines(lines: list[str], line_offset: int = 0) -> Page:
 class _Parser:
     page: Page
     offset: int
+    lines: list[str] = field(default_factory=list)
     pending: int | None = None
     """Index in `lesson.blocks` of the runnable block still waiting for its output."""
     closing: dict[int, Marker] = field(default_factory=dict)
     """Markers already read on closing fence lines, by line index."""
     rejected: dict[int, str] = field(default_factory=dict)
     """Lines that look like a closing fence but carry an unknown or malformed marker: a misspelt closer."""
+    consumed: set[int] = field(default_factory=set)
+    """Lines taken by a code span that started on an earlier line (Katacoda's multi-line inline commands)."""
 
     @property
     def lesson(self) -> Lesson:
@@ -152,12 +160,13 @@ class _Parser:
         return True
 
     def fence(self, fence: Fence) -> None:
+        if not fence.closed:  # its lines come next as text, as Python-Markdown shows them
+            self.warn(fence.start, "unclosed-fence", f"code block opened with {fence.fence} never closes")
+            return
         language = language_of(fence.info)
         code = "\n".join(fence.body)
         if language.lower() not in VERBATIM_LANGUAGES and not fence.hidden:
             self.collect(code, fence.start + 1, in_code=True)
-        if not fence.closed:
-            self.warn(fence.start, "unclosed-fence", f"code block opened with {fence.fence} never closes")
         marker = self.closing.get(fence.end) if fence.suffix else None
         if marker is None or marker.kind is None:
             self.page.fences.append((fence, None))
@@ -238,8 +247,13 @@ class _Parser:
                     self.lesson.placeholders.append(Placeholder(match["name"], line_number, in_code))
 
     def text(self, token: Text) -> None:
+        if token.row in self.consumed:
+            return
         spans = code_spans(token.text)
         pieces = self.inline_pieces(token, spans)
+        run = open_run(token.text, spans)
+        if run is not None:
+            pieces += self.multiline(token, *run)
         pieces += self.prose_pieces(token, spans, pieces)
         if "[[" in token.text:
             for span in spans:
@@ -248,9 +262,48 @@ class _Parser:
         if pieces:
             self.page.pieces[token.row] = sorted(pieces, key=lambda p: p.start)
 
+    def multiline(self, token: Text, start: int, ticks: int) -> list[Piece]:
+        """A code span that opens on this line and closes, with a marker, on a later line of the paragraph:
+        `` `⏎oc login …⏎`{{execute}} ``. Katacoda ran it; CommonMark reads it as one code span."""
+        parts = [token.text[start + ticks :]]
+        for row in range(token.row + 1, min(len(self.lines), token.row + _SPAN_LINES)):
+            line = self.lines[row]
+            if not line.strip() or line.lstrip(" >").startswith(("```", "~~~")) or row in self.page.verbatim:
+                return []  # the paragraph ends first: no span
+            closing = run_of(line, ticks)
+            if closing is None:
+                parts.append(line)
+                continue
+            match = MARKER.match(line, closing + ticks)
+            marker = self.marker_at(match.group(), row) if match and not match["escape"] else None
+            if marker is None or marker.kind is None:
+                return []  # a span without a marker: plain Markdown shows it
+            code = "\n".join([*parts, line[:closing]]).strip()
+            block = Block(
+                kind=marker.kind,
+                form=Form.INLINE,
+                code=code,
+                line=token.row + 1 + self.offset,
+                options=marker.options,
+                placeholders=placeholders(code),
+                marker=marker.text,
+            )
+            block = self.add(block, row)
+            self.collect(code, token.row, in_code=True)
+            rows = range(token.row + 1, row + 1)
+            self.consumed.update(rows)
+            for taken in rows:
+                end = match.end() if taken == row else len(self.lines[taken])
+                self.page.pieces.setdefault(taken, []).append(Piece(0, end, "consumed"))
+            return [Piece(start, len(token.text), "inline", block)]
+        return []
+
     def inline_pieces(self, token: Text, spans: list[CodeSpan]) -> list[Piece]:
         pieces = []
         for span in spans:
+            if token.text.startswith("{{}}", span.end):  # Killercoda: plain code, no copy button
+                pieces.append(Piece(span.end, span.end + 4, "stray"))
+                continue
             match = MARKER.match(token.text, span.end)
             if not match or match["escape"]:
                 continue
