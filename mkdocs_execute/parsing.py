@@ -264,39 +264,45 @@ class _Parser:
 
     def multiline(self, token: Text, start: int, ticks: int) -> list[Piece]:
         """A code span that opens on this line and closes, with a marker, on a later line of the paragraph:
-        `` `⏎oc login …⏎`{{execute}} ``. Katacoda ran it; CommonMark reads it as one code span."""
-        parts = [token.text[start + ticks :]]
-        for row in range(token.row + 1, min(len(self.lines), token.row + _SPAN_LINES)):
+        `` `⏎oc login …⏎`{{execute}} ``. Katacoda ran it; Python-Markdown shows it as one code span."""
+        found = self.span_end(token.row, ticks)
+        if found is None:
+            return []
+        row, closing, end, marker = found
+        between = [token.text[start + ticks :], *self.lines[token.row + 1 : row], self.lines[row][:closing]]
+        code = "\n".join(between).strip()
+        block = Block(
+            kind=marker.kind or Kind.EXECUTE,
+            form=Form.INLINE,
+            code=code,
+            line=token.row + 1 + self.offset,
+            options=marker.options,
+            placeholders=placeholders(code),
+            marker=marker.text,
+        )
+        block = self.add(block, row)
+        self.collect(code, token.row, in_code=True)
+        for taken in range(token.row + 1, row + 1):
+            self.consumed.add(taken)
+            stop = end if taken == row else len(self.lines[taken])
+            self.page.pieces.setdefault(taken, []).append(Piece(0, stop, "consumed"))
+        return [Piece(start, len(token.text), "inline", block)]
+
+    def span_end(self, first: int, ticks: int) -> tuple[int, int, int, Marker] | None:
+        """Where a span opened on line `first` closes with a known marker: (line, closing run, marker end)."""
+        for row in range(first + 1, min(len(self.lines), first + _SPAN_LINES)):
             line = self.lines[row]
             if not line.strip() or line.lstrip(" >").startswith(("```", "~~~")) or row in self.page.verbatim:
-                return []  # the paragraph ends first: no span
+                return None  # the paragraph ends first: no span
             closing = run_of(line, ticks)
             if closing is None:
-                parts.append(line)
                 continue
             match = MARKER.match(line, closing + ticks)
             marker = self.marker_at(match.group(), row) if match and not match["escape"] else None
-            if marker is None or marker.kind is None:
-                return []  # a span without a marker: plain Markdown shows it
-            code = "\n".join([*parts, line[:closing]]).strip()
-            block = Block(
-                kind=marker.kind,
-                form=Form.INLINE,
-                code=code,
-                line=token.row + 1 + self.offset,
-                options=marker.options,
-                placeholders=placeholders(code),
-                marker=marker.text,
-            )
-            block = self.add(block, row)
-            self.collect(code, token.row, in_code=True)
-            rows = range(token.row + 1, row + 1)
-            self.consumed.update(rows)
-            for taken in rows:
-                end = match.end() if taken == row else len(self.lines[taken])
-                self.page.pieces.setdefault(taken, []).append(Piece(0, end, "consumed"))
-            return [Piece(start, len(token.text), "inline", block)]
-        return []
+            if match is None or marker is None or marker.kind is None:
+                return None  # a span without a marker: plain Markdown shows it
+            return row, closing, match.end(), marker
+        return None
 
     def inline_pieces(self, token: Text, spans: list[CodeSpan]) -> list[Piece]:
         pieces = []
