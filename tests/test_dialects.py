@@ -24,7 +24,8 @@ CASES = {
                              [("ls", 1), ("pwd", 5), ("id", 5)]),
     "short closer in a longer fence": ("````\nls -l\n```{{execute}}\n\nText `pwd`{{execute}}\n",
                                        [("ls -l", 1), ("pwd", 5)]),
-    "killercoda": ("`ls -lh`{{exec}} `whoami`{{exec interrupt}} `copying disabled`{{}}\n", [("ls -lh", 1), ("whoami", 1)]),
+    "killercoda": ("`ls -lh`{{exec}} `whoami`{{exec interrupt}} `copying disabled`{{}}\n",
+                   [("ls -lh", 1), ("whoami", 1)]),
 }  # fmt: skip
 
 LITERAL = {
