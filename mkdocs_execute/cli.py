@@ -24,6 +24,7 @@ from .masking import Masker
 from .project import Project, find_project
 from .records import build_record, write_record
 from .reporting import progress_line, summary, write_json, write_junit
+from .runners import Session
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args)
+    if args.command == "import":
+        return import_command(args)
     parser.print_help()
     return 2
 
@@ -58,7 +61,30 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record", type=Path, metavar="FILE", help="write a verification record for the site's stamps")
     run.add_argument("--environment", default="", metavar="TEXT", help="where the run happens, as the stamp shows it")
     run.add_argument("--cwd", type=Path, metavar="DIR", help="start pages here instead of a scratch folder")
+    bring = commands.add_parser(
+        "import", help="turn a Katacoda or Killercoda scenario (or a folder of them) into a site"
+    )
+    bring.add_argument("source", type=Path, metavar="SRC", help="a scenario folder (index.json), or a folder of them")
+    bring.add_argument("out", type=Path, metavar="OUT", help="the new MkDocs project's folder")
+    bring.add_argument("--force", action="store_true", help="replace OUT if it is not empty")
+    bring.add_argument("--language", choices=("fr", "en"), help="the site's language (default: guessed from the text)")
     return parser
+
+
+def import_command(args: argparse.Namespace) -> int:
+    from .importing import ScenarioError, import_scenarios
+
+    try:
+        report = import_scenarios(args.source, args.out, force=args.force, language=args.language)
+    except ScenarioError as error:
+        print(f"mkdocs-execute import: {error}", file=sys.stderr)
+        return 2
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report.summary())
+    print(f"placeholders: {', '.join(sorted(report.placeholders)) or 'none'}")
+    print(f"next: cd {args.out} && mkdocs serve   (or: mkdocs-execute run docs/)")
+    return 0
 
 
 EXIT_CODES = """exit status:
@@ -170,10 +196,12 @@ def _run_pages(
             page_run.interrupt()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    lessons = _Lessons()
     try:
-        for page, project in pages:
+        for page, project in _in_lesson_order(pages):
             timeout = project.timeout if project and project.timeout else settings.timeout
-            page_run = PageRun(page, Settings(**{**vars(settings), "timeout": timeout}), masker)
+            shared = lessons.sessions(page, project)
+            page_run = PageRun(page, Settings(**{**vars(settings), "timeout": timeout}), masker, shared)
             current[:] = [page_run]
             shown: list[Verdict] = []
             try:
@@ -182,8 +210,8 @@ def _run_pages(
                         break
                     _announce(page_run.where(block), masker(block.code))
                     _show(page_run.run(block), shown)
-                if page.error and not page_run.blocks:
-                    _show(page_run.run_page_error(), shown)
+                if not page_run.blocks and (begun := page_run.begin()) is not None:
+                    _show(begun, shown)
             finally:
                 for verdict in page_run.finish():
                     _show(verdict, shown)
@@ -194,9 +222,48 @@ def _run_pages(
             if stop:
                 break
     finally:
+        lessons.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return (stop[0] if stop else 0), +updates
+
+
+class _Lessons:
+    """The shells that pages of one lesson share (plugin `session: section` or `site`), opened with its
+    first page and closed after its last: `$POD` and functions carry from step to step."""
+
+    def __init__(self) -> None:
+        self.key: str | None = None
+        self.shared: dict[tuple[str, str], Session] = {}
+
+    def sessions(self, page: LessonFile, project: Project | None) -> dict[tuple[str, str], Session] | None:
+        key = project.group_of(page.source) if project and page.session != "page" else None
+        if key is None or key.startswith("page:"):
+            self.close()
+            return None
+        if key != self.key:
+            self.close()
+            self.key = key
+        return self.shared
+
+    def close(self) -> None:
+        for session in self.shared.values():
+            session.close()
+        self.shared = {}
+        self.key = None
+
+
+def _in_lesson_order(pages: list[tuple[LessonFile, Project | None]]) -> list[tuple[LessonFile, Project | None]]:
+    """Pages of a project that shares shells run in its nav order; others keep the order they came in."""
+
+    def rank(item: tuple[int, tuple[LessonFile, Project | None]]) -> tuple[int, int]:
+        position, (page, project) = item
+        if project is None or project.session == "page":
+            return position, 0
+        first = min(k for k, (_, other) in enumerate(pages) if other is project)
+        return first, project.nav_rank(page.source)
+
+    return [item for _, item in sorted(enumerate(pages), key=rank)]
 
 
 def _announce(where: str, code: str) -> None:

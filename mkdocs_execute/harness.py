@@ -100,12 +100,20 @@ def new_run_id() -> str:
 class PageRun:
     """One page: a shell session per terminal (`T1`, `T2` …), blocks in document order."""
 
-    def __init__(self, page: LessonFile, settings: Settings, masker: Masker | None = None) -> None:
+    def __init__(
+        self,
+        page: LessonFile,
+        settings: Settings,
+        masker: Masker | None = None,
+        shared: dict[tuple[str, str], Session] | None = None,
+    ) -> None:
         self.page = page
         self.settings = settings
         self.masker = masker or Masker()
         add_secrets(self.masker, settings.secret_names | set(page.secrets), settings.values)
-        self.sessions: dict[tuple[str, str], Session] = {}
+        self.sessions: dict[tuple[str, str], Session] = {} if shared is None else shared
+        """The page's terminals; `shared` ones belong to the lesson, which closes them after its last page."""
+        self.owns_sessions = shared is None
         self.blocked: tuple[str, str] | None = None
         """Why the remaining blocks are skipped: an unmet gate, a failed setup or block."""
         self.updates: list[tuple[Block, str, Verdict]] = []
@@ -133,13 +141,13 @@ class PageRun:
     def start(self) -> Verdict | None:
         """Check the gates and run the front matter's setup; a verdict if the page cannot run."""
         self.started = True
+        if self.page.error:
+            self.blocked = ("bad-page", self.page.error)
+            return Verdict(self.where(), Status.FAILED, reason=self.page.error, code="bad-page")
         self.unmet = self.unmet_requirements()
         if None in self.unmet:
             self.blocked = self.unmet[None]
             return None
-        if self.page.error:
-            self.blocked = ("bad-page", self.page.error)
-            return Verdict(self.where(), Status.FAILED, reason=self.page.error, code="bad-page")
         for script in self.page.setup:
             outcome = self.session("1").run(script, self.page_timeout)
             if outcome.status != 0:
@@ -147,10 +155,13 @@ class PageRun:
                 return self.verdict_for(None, script, outcome, "setup failed")
         return None
 
-    def run_page_error(self) -> Verdict:
-        """The verdict of a page that cannot run and has no block to carry it."""
-        verdict = self.start() or Verdict(self.where(), Status.FAILED, reason=self.page.error, code="bad-page")
-        return self.masked(verdict)
+    def begin(self) -> Verdict | None:
+        """For a page without blocks: its gates and setup still run (an imported intro prepares the machine);
+        a verdict when they fail, or when the page cannot run."""
+        if self.started:
+            return None
+        verdict = self.start()
+        return None if verdict is None else self.masked(verdict)
 
     def unmet_requirements(self) -> dict[str | None, tuple[str, str]]:
         """Why blocks cannot run, by the command they use (None: the whole page).
@@ -227,6 +238,10 @@ class PageRun:
         for option, why in _NOT_RUN.items():
             if block.has(option):
                 return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"not-run:{option}")
+        program = interactive(block.code)
+        if program is not None:
+            why = f"`{program}` is interactive: it is for a reader's terminal"
+            return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"interactive:{program}")
         if runner_for(block) is None:
             why = f"no runner for `{block.language}` (mark it `runner=shell` to run it in the shell)"
             return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"no-runner:{block.language}")
@@ -243,6 +258,7 @@ class PageRun:
         """Cleanup blocks and scripts (always), then update mode's rewrite; verdicts of the cleanup blocks."""
         verdicts = []
         try:
+            verdicts += [self.masked(verdict) for verdict in self.verify()]
             for block in self.cleanup_blocks:
                 self.blocked = None
                 verdicts.append(self.masked(self.attempt(block)))
@@ -270,7 +286,26 @@ class PageRun:
         verdict.reason += f"; not updated: {why}"
         self.update_problems.append(f"{verdict.where}: not updated: {why}")
 
+    def verify(self) -> list[Verdict]:
+        """An imported step's verify scripts, after its blocks, each in a subshell of the page's shell."""
+        verdicts = []
+        for name, script in self.page.verify.items():
+            command = f"verify: {name}"
+            if self.blocked is not None and self.blocked[0] != "earlier-failure":
+                code, why = self.blocked
+                verdicts.append(Verdict(self.where(), Status.SKIPPED, command, reason=why, code=code))
+                continue
+            outcome = self.session("1").run(f"(\n{script.rstrip()}\n)", self.page_timeout)
+            if outcome.status == 0:
+                verdicts.append(Verdict(self.where(), Status.PASSED, command, duration=outcome.duration))
+                continue
+            why = f"the step's verify script `{name}` failed (exit {outcome.status})"
+            verdicts.append(self.verdict_for(None, command, outcome, why))
+        return verdicts
+
     def close(self) -> None:
+        if not self.owns_sessions:
+            return
         for session in self.sessions.values():
             session.close()
         self.sessions.clear()
@@ -406,6 +441,32 @@ def _option(block: Block | None, name: str) -> Any:
 def run_order(page: LessonFile) -> list[Block]:
     """The blocks to run in order; cleanup blocks run at the end, whatever happens."""
     return [b for b in page.lesson.runnable if not b.has("cleanup")]
+
+
+_INTERACTIVE = frozenset(
+    "top htop atop vim vi nvim nano emacs less more most man watch tmux screen mc tig nmtui iftop".split()  # noqa: SIM905
+)
+_SHELLS = r"(?:ba|z|k|c|tc)?sh"
+_INTERACTIVE_FORMS = (
+    re.compile(r"^(?:oc|kubectl)\s+rsh(?:\s+-\S+)*(?:\s+[^-\s]\S*)?\s*$"),  # a shell in a pod, no command
+    re.compile(rf"^(?:oc|kubectl|docker|podman)\s+(?:exec|run)\b.*\s-\w*i\w*t\w*\b.*\s(?:/bin/)?{_SHELLS}\s*$"),
+    re.compile(r"^ssh(?:\s+-\S+(?:\s+\S+)?)*\s+[^-\s]\S*\s*$"),  # a login, no remote command
+)
+
+
+def interactive(code: str) -> str | None:
+    """The program that makes a block interactive (`top`, `vim`, `oc rsh POD`…), or None: it waits for a
+    reader's keys, so the harness skips it while the site keeps its Run button."""
+    for line in code.splitlines():
+        words = re.sub(r"^(?:\s*(?:sudo(?:\s+-\S+)*|\w+=\S*)\s+)*", "", line.strip()).split()
+        if not words:
+            continue
+        if words[0] in _INTERACTIVE:
+            return words[0]
+        command = " ".join(words)
+        if any(form.match(command) for form in _INTERACTIVE_FORMS):
+            return " ".join(words[:2])
+    return None
 
 
 def uses(code: str, command: str) -> bool:

@@ -49,6 +49,10 @@ class LessonFile:
     """Where the page's shells start (front matter `execute.cwd`, relative to the page's folder)."""
     error: str = ""
     """Why the page cannot run (`file:line: …`): its blocks are not run, and the run goes on."""
+    verify: dict[str, str] = field(default_factory=dict)
+    """Scripts by name (an imported step's `verify`), run after the page's blocks: one that fails fails the run."""
+    session: str | None = None
+    """`page`: this page keeps a shell of its own even where the site shares one (plugin `session`)."""
 
 
 def front_matter_lines(raw: str, body: str) -> int:
@@ -102,6 +106,12 @@ def _settings(execute: Any, shown: str, folder: Path) -> dict[str, Any]:
             timeout = seconds(timeout if isinstance(timeout, str) else repr(timeout))
         except OptionError as error:
             raise LessonFileError(f"{shown}:2: `execute.timeout`: {error}") from None
+    verify = execute.get("verify") or {}
+    if not isinstance(verify, dict) or not all(isinstance(v, str) for v in verify.values()):
+        raise LessonFileError(f"{shown}:2: `execute.verify` must map script names to scripts")
+    session = execute.get("session")
+    if session not in (None, "page", "section", "site"):
+        raise LessonFileError(f"{shown}:2: `execute.session` must be `page`, `section` or `site`, not {session!r}")
     cwd = execute.get("cwd")
     if cwd is not None and not isinstance(cwd, str):
         raise LessonFileError(f"{shown}:2: `execute.cwd` must be a folder, relative to the page's")
@@ -116,6 +126,8 @@ def _settings(execute: Any, shown: str, folder: Path) -> dict[str, Any]:
         "timeout": timeout,
         "secrets": _strings(execute, "secrets", shown),
         "cwd": None if cwd is None else str((folder / cwd).resolve()),
+        "verify": {str(name): script for name, script in verify.items()},
+        "session": session,
     }
 
 

@@ -46,6 +46,9 @@ class ExecuteConfig(base.Config):
     """Variables whose values the harness masks as `***` everywhere."""
     timeout = c.Type((int, float), default=60)
     """The harness's default time limit for one block, in seconds."""
+    session = c.Choice(("page", "section", "site"), default="page")
+    """What shares one shell in the harness: each page (default), each nav section, or the whole site, in nav
+    order, as a reader's terminal would; a page's front matter (`execute.session: page`) can opt out."""
     record = c.Optional(c.Type(str))
     """A verification record written by `mkdocs-execute run --record`: lesson pages show its stamp."""
     terminal = c.Optional(c.Type(str))

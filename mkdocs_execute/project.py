@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
 
@@ -18,6 +19,24 @@ class Project:
     variables: dict[str, str | None] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
     timeout: float | None = None
+    session: str = "page"
+    """What shares one shell: each `page`, each nav `section`, or the whole `site`."""
+    nav: tuple[tuple[str, str], ...] = ()
+    """(page as `docs/…`, its top-level nav section) in nav order."""
+
+    def group_of(self, source: str) -> str:
+        """The shell a page shares (a key): its own, its section's, or the site's."""
+        if self.session == "site":
+            return f"site:{self.root}"
+        if self.session == "section":
+            section = dict(self.nav).get(source)
+            return f"section:{self.root}:{section}" if section is not None else f"page:{source}"
+        return f"page:{source}"
+
+    def nav_rank(self, source: str) -> int:
+        """Where a page stands in the nav (pages not in it come after, in path order)."""
+        order = {page: k for k, (page, _) in enumerate(self.nav)}
+        return order.get(source, len(order))
 
     def source_of(self, path: Path) -> str:
         """`docs/page.md`: the path as messages and `data-mx-source` show it."""
@@ -73,4 +92,20 @@ def load_project(config_file: Path) -> Project:
         variables=variables,
         secrets=tuple(getattr(settings, "secrets", ()) or ()),
         timeout=getattr(settings, "timeout", None),
+        session=str(getattr(settings, "session", "page") or "page"),
+        nav=tuple(_nav_pages(config.nav or [], root, Path(config.docs_dir).resolve())),
     )
+
+
+def _nav_pages(nav: Any, root: Path, docs: Path, section: str = "") -> list[tuple[str, str]]:
+    """The nav's Markdown pages as `docs/…` sources with their top-level section, in order."""
+    found: list[tuple[str, str]] = []
+    items = nav if isinstance(nav, list) else [nav]
+    for item in items:
+        if isinstance(item, str):
+            if item.endswith(".md"):
+                found.append((source_path(docs / item, root) or item, section))
+        elif isinstance(item, dict):
+            for title, value in item.items():
+                found += _nav_pages(value, root, docs, section or str(title))
+    return found

@@ -1,0 +1,2 @@
+#!/bin/bash
+test -f prepared.txt && echo "background ran" > background.txt

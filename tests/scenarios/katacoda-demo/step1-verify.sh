@@ -1,0 +1,2 @@
+#!/bin/bash
+test -f demo/greeting && test -f background.txt

@@ -1,0 +1,2 @@
+#!/bin/bash
+[ "$(greet you)" = "hello, you" ]

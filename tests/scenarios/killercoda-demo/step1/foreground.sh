@@ -1,0 +1,1 @@
+echo "foreground ran" > fg.txt
