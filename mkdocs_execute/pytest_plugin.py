@@ -16,6 +16,7 @@ import shutil
 import signal
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,12 +28,14 @@ from .lessons import LessonFile, LessonFileError, read_lesson
 from .masking import Masker
 from .model import Block
 from .project import Project, find_project
+from .runners import Session
 
 _RUN_ID = "mx_run_id"
 _run_id_key = pytest.StashKey[str]()
 _scratch_key = pytest.StashKey[str]()
 _masker_key = pytest.StashKey[Masker]()
 _named_key = pytest.StashKey[set[Path]]()
+_lessons_key = pytest.StashKey[dict[str, "_Lesson"]]()
 _ITEM = re.compile(r"L\d+(?:@.*)?")
 
 
@@ -60,6 +63,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    for lesson in config.stash.get(_lessons_key, {}).values():
+        for shell in lesson.sessions.values():
+            shell.close()
     scratch = config.stash.get(_scratch_key, None)
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -73,20 +79,59 @@ def pytest_configure_node(node: Any) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Distributions that would split a page across workers keep each page whole; other tests spread as
-    they would have."""
-    if config.getoption("dist") not in ("load", "worksteal", "loadgroup") or not _enabled(config):
+    """Every distribution keeps each page (or each lesson that shares a shell) on one worker; other tests
+    spread as they would have."""
+    dist = config.getoption("dist")
+    if dist not in ("load", "worksteal", "loadgroup", "loadfile", "loadscope") or not _enabled(config):
         return None
     from xdist.scheduler import LoadScopeScheduling
+
+    root = config.rootpath
 
     class PageScheduling(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
             path, _, rest = nodeid.partition("::")
             if path.endswith(".md") and _ITEM.fullmatch(rest):
+                return _group(root / path) or path
+            if dist == "loadgroup" and "@" in nodeid:
+                return nodeid.rsplit("@", 1)[-1]
+            if dist == "loadfile":
                 return path
-            return nodeid.rsplit("@", 1)[-1] if "@" in nodeid else nodeid
+            return nodeid.rsplit("::", 1)[0] if dist == "loadscope" else nodeid
 
     return PageScheduling(config, log)
+
+
+def _group(path: Path) -> str | None:
+    """The lesson a page shares its shell with (plugin `session: section` or `site`), or None."""
+    project = find_project(path)
+    if project is None or project.session == "page":
+        return None
+    key = project.group_of(project.source_of(path))
+    return None if key.startswith("page:") else key
+
+
+@dataclass
+class _Lesson:
+    """Pages that share one shell, in one pytest process: their sessions, and the pages already begun."""
+
+    sessions: dict[tuple[str, str], Session] = field(default_factory=dict)
+    begun: set[str] = field(default_factory=set)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Pages that share a shell run in their nav order; everything else keeps its place."""
+    first: dict[str, int] = {}
+
+    def rank(pair: tuple[int, pytest.Item]) -> tuple[int, int, int]:
+        position, item = pair
+        parent = item.parent
+        if not isinstance(item, BlockItem) or not isinstance(parent, LessonCollector) or parent.group is None:
+            return position, 0, 0
+        start = first.setdefault(parent.group, position)
+        return start, parent.project.nav_rank(parent.lesson_file.source), item.block.line
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=rank)]
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -117,6 +162,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> LessonColl
 class LessonCollector(pytest.File):
     project: Project
     page_run: PageRun | None = None
+    group: str | None = None
+    """The lesson whose shell this page shares, if any."""
 
     def collect(self) -> Iterator[BlockItem]:
         try:
@@ -125,13 +172,42 @@ class LessonCollector(pytest.File):
             raise self.CollectError(str(error)) from None
         if self.lesson_file.error:
             raise self.CollectError(self.lesson_file.error)
+        self.group = _group(self.path) if self.lesson_file.session != "page" else None
         self.done: dict[int, Verdict] = {}
         for block in run_order(self.lesson_file):
             yield BlockItem.from_parent(self, name=f"L{block.line}", block=block)
 
     def setup(self) -> None:
         self.done = {}
-        self.page_run = PageRun(self.lesson_file, self.settings(), self.config.stash[_masker_key])
+        shared = None
+        if self.group is not None:
+            lesson = self.config.stash.setdefault(_lessons_key, {}).setdefault(self.group, _Lesson())
+            self.catch_up_pages(lesson)
+            lesson.begun.add(self.lesson_file.source)
+            shared = lesson.sessions
+        self.page_run = PageRun(self.lesson_file, self.settings(), self.config.stash[_masker_key], shared)
+
+    def catch_up_pages(self, lesson: _Lesson) -> None:
+        """The lesson's earlier pages that have not run here (deselected, or on no worker) run first, whole,
+        in the shared shell: as a reader's terminal would have them."""
+        for source, _ in self.project.nav:
+            if source == self.lesson_file.source:
+                return
+            path = self.project.root / source
+            if source in lesson.begun or _group(path) != self.group:
+                continue
+            lesson.begun.add(source)
+            earlier = PageRun(
+                read_lesson(path, source), self.settings(), self.config.stash[_masker_key], lesson.sessions
+            )
+            verdicts = [earlier.run(block) for block in run_order(earlier.page)]
+            if not verdicts:
+                begun = earlier.begin()
+                verdicts = [begun] if begun else []
+            verdicts += earlier.finish()
+            failed = [v for v in verdicts if v.status is Status.FAILED and not v.drift_only]
+            if failed:
+                pytest.fail(f"an earlier page of this lesson, run first, failed:\n{failed[0].report}", pytrace=False)
 
     def settings(self) -> Settings:
         options = self.config.option

@@ -132,3 +132,16 @@ def test_the_fixtures_are_real_scenarios() -> None:
     assert [step.get("verify") for step in data["details"]["steps"]] == ["step1-verify.sh", "step2-verify.sh"]
     assert "{{execute T2}}" in (KATACODA / "step1.md").read_text()
     assert "[[HOST_SUBDOMAIN]]-8080-[[KATACODA_HOST]]" in (KATACODA / "step1.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["-k", "02"], ["-n", "2"], ["-n", "2", "--dist", "loadfile"]],
+    ids=["all", "step-2-alone", "xdist-load", "xdist-loadfile"],
+)
+def test_pytest_runs_a_lesson_in_one_shell_whatever_is_selected(tmp_path: Path, args: list[str]) -> None:
+    out = tmp_path / "out"
+    assert imported(KATACODA, out).returncode == 0
+    result = command("pytest", "-p", "no:cacheprovider", "-q", "--mkdocs-execute", "docs", *args, cwd=out)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "failed" not in result.stdout and "error" not in result.stdout
