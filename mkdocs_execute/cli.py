@@ -105,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     settings, masker = _settings(args, pages, given)
     _warn(pages, masker)
+    for path in args.paths:
+        if (path / "index.json").is_file() and find_project(path / "index.json") is None:
+            print(f"note: {path} is a Katacoda or Killercoda scenario: `mkdocs-execute import {path} OUT` makes "
+                  "it a site whose steps share one shell and run their verify scripts", file=sys.stderr)  # fmt: skip
     verdicts: list[Verdict] = []
     started = time.monotonic()
     with _scratch(args.cwd) as cwd:

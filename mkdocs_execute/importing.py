@@ -126,6 +126,7 @@ def import_scenarios(source: Path, out: Path, force: bool = False, language: str
     try:
         for scenario in scenarios:
             _convert(scenario, work / "docs", lang, report)
+        (work / "docs").mkdir(exist_ok=True)
         _write_config(work, source, scenarios, lang, report)
         _move_into_place(work, out)
     except BaseException:
@@ -163,6 +164,9 @@ def _convert(scenario: _Scenario, docs: Path, lang: str, report: Report) -> None
         parts.append((f"{number:02d}-{_slug(title) or 'step'}.md", step, title))
     if isinstance(details.get("finish"), dict) and details["finish"].get("text"):
         parts.append(("finish.md", details["finish"], str(details["finish"].get("title") or words["finish"])))
+    parts = [part for part in parts if _present(scenario, part[1], report)]
+    if not parts:  # a scenario with no page of its own (only an environment): its title and description
+        parts = [("index.md", {"text": ""}, scenario.title)]
     for index, (name, part, title) in enumerate(parts):
         note = _environment_note(scenario, lang, report) if index == 0 else ""
         page = _page(scenario, name, part, title, report, note)
@@ -170,14 +174,22 @@ def _convert(scenario: _Scenario, docs: Path, lang: str, report: Report) -> None
         _write_page(docs, scenario, page, report)
 
 
+def _present(scenario: _Scenario, part: dict[str, Any], report: Report) -> bool:
+    """Whether a page's text is there; one the scenario names but lacks is left out, with a warning."""
+    if (scenario.folder / str(part["text"])).is_file():
+        return True
+    report.warnings.append(f"{scenario.shown}/{part['text']}: named in its {INDEX} but missing: page left out")
+    return False
+
+
 def _page(scenario: _Scenario, name: str, part: dict[str, Any], title: str, report: Report, note: str) -> _Page:
     source = scenario.folder / str(part["text"])
     try:
-        text = source.read_text(encoding="utf-8").replace("\r\n", "\n")
-    except FileNotFoundError:
-        raise ScenarioError(f"{source}: named in {scenario.folder / INDEX} but missing") from None
+        text = source.read_text(encoding="utf-8").replace("\r\n", "\n") if part["text"] else ""
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{source}: cannot read: {error}") from None
+    if not part["text"]:
+        text = str(scenario.data.get("description") or "") + "\n"
     text = _host_urls(text, scenario)
     if not re.match(r"\s*(?:<[^>]+>\s*)*#\s", text):
         text = f"# {title}\n\n{text}"

@@ -345,7 +345,9 @@ class _Parser:
             if match["escape"]:
                 pieces.append(Piece(match.start(), match.end(), "escape"))
             elif " " not in match.group():  # `{{ copy }}` in prose is more likely Jinja than a slip
-                self.warn(token.row, "no-code", f"marker {match.group()!r} follows no code")
+                before = token.text[: match.start()].rstrip()
+                seen = f"it follows {before[-30:]!r}" if before else "it starts the line"
+                self.warn(token.row, "no-code", f"marker {match.group()!r} follows no code ({seen})")
                 pieces.append(Piece(match.start(), match.end(), "stray"))
         for match in PLACEHOLDER.finditer(token.text):
             if match["escape"] and not inline.holds(match.start()):

@@ -105,7 +105,7 @@ def test_warnings_name_file_and_line_and_fail_mkdocs_strict(tmp_path: Path) -> N
     assert relaxed.returncode == 0
     for line in [
         "docs/index.md:3: placeholder [[NOPE]] is not declared",
-        "docs/index.md:5: marker '{{execute}}' follows no code",
+        "docs/index.md:5: marker '{{execute}}' follows no code (it starts the line)",
         "docs/index.md:9: unknown marker '{{exeucte}}'",
     ]:
         assert f"WARNING -  {line}" in relaxed.stderr

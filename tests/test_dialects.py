@@ -78,7 +78,7 @@ def test_a_multi_line_command_keeps_its_lines_and_placeholders() -> None:
 def test_messages_say_what_was_seen() -> None:
     lesson = parse("Just prose {{execute}} here.\n\n```\nls\n```{{exceute}}\n")
     messages = [d.message for d in lesson.diagnostics]
-    assert "marker '{{execute}}' follows no code" in messages
+    assert "marker '{{execute}}' follows no code (it follows 'Just prose')" in messages
     assert "unknown marker '{{exceute}}' (did you mean '{{execute}}'?)" in messages
 
 

@@ -145,7 +145,7 @@ def test_english_names_follow_the_language() -> None:
             "unknown-marker",
             [
                 "docs/unknown-marker.md:1: unknown marker '{{run T1}}'",
-                "docs/unknown-marker.md:3: marker '{{execute}}' follows no code",
+                "docs/unknown-marker.md:3: marker '{{execute}}' follows no code (it starts the line)",
                 "docs/unknown-marker.md:5: code block opened with ``` never closes",
                 "docs/unknown-marker.md:7: unknown marker '{{exceute}}' (did you mean '{{execute}}'?)",
             ],

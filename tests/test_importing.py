@@ -113,9 +113,10 @@ def test_an_import_never_overwrites_without_force(tmp_path: Path) -> None:
     ("breakage", "message"),
     [
         (lambda s: (s / "index.json").write_text('{"title": "x",\n "details": {,}}'), "index.json:2: not valid JSON"),
-        (lambda s: (s / "step2.md").unlink(), "step2.md: named in"),
+        (lambda s: (s / "index.json").write_text('{"details": {"steps": "step1.md"}}'), "must be a list"),
+        (lambda s: (s / "index.json").write_text("[1, 2]"), "not a scenario"),
     ],
-    ids=["bad-json", "missing-step"],
+    ids=["bad-json", "steps-not-a-list", "not-an-object"],
 )
 def test_bad_input_names_the_file_and_writes_nothing(tmp_path: Path, breakage: object, message: str) -> None:
     source = tmp_path / "scenario"
@@ -124,6 +125,16 @@ def test_bad_input_names_the_file_and_writes_nothing(tmp_path: Path, breakage: o
     result = imported(source, tmp_path / "out")
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario"]  # no OUT, no half-written folder
+
+
+def test_a_missing_step_file_is_named_and_left_out(tmp_path: Path) -> None:
+    source = tmp_path / "scenario"
+    shutil.copytree(KATACODA, source)
+    (source / "step2.md").unlink()
+    result = imported(source, tmp_path / "out")
+    assert result.returncode == 0 and "step2.md: named in its index.json but missing: page left out" in result.stderr
+    nav = yaml.safe_load((tmp_path / "out" / "mkdocs.yml").read_text())["nav"]
+    assert [next(iter(entry)) for entry in nav] == ["Demo lesson", "Create a file", "Finish"]
 
 
 def test_the_fixtures_are_real_scenarios() -> None:
