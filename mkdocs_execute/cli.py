@@ -22,7 +22,7 @@ from .harness import PageRun, Settings, Status, Verdict, add_secrets, resolve_va
 from .lessons import LessonFile, LessonFileError, read_lesson, unreadable
 from .masking import Masker
 from .project import Project, find_project
-from .records import build_record, write_record
+from .recording import build_record, write_record
 from .reporting import progress_line, summary, write_json, write_junit
 from .runners import Session
 

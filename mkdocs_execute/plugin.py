@@ -96,7 +96,10 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
             raise PluginError(f"execute: terminal must be 'local' or a ws:// or wss:// URL, not {where!r}")
         if where != "local" or self.command != "serve" or self.terminal_server is not None:
             return
-        from .terminal import Settings, TerminalServer
+        try:
+            from .terminal import Settings, TerminalServer
+        except ImportError as error:  # the terminal needs a POSIX PTY; the site itself does not
+            raise PluginError(f"execute: `terminal: local` needs a POSIX system (Linux, macOS): {error}") from None
 
         host, port = config.dev_addr
         origins = [f"http://{name}:{port}" for name in dict.fromkeys((host, "127.0.0.1", "localhost"))]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from mkdocs_execute.harness import Status, Verdict
-from mkdocs_execute.records import RecordError, build_record, digest, read_record, write_record
+from mkdocs_execute.recording import build_record, write_record
+from mkdocs_execute.records import RecordError, digest, read_record
 from mkdocs_execute.stamps import format_date, plural, stamp_html
 from mkdocs_execute.strings import strings_for
 
