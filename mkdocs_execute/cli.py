@@ -18,6 +18,7 @@ from types import FrameType
 
 from mkdocs.exceptions import ConfigurationError
 
+from . import __version__
 from .harness import PageRun, Settings, Status, Verdict, add_secrets, resolve_values
 from .lessons import LessonFile, LessonFileError, read_lesson, unreadable
 from .masking import Masker
@@ -46,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mkdocs-execute", description=__doc__, epilog=EXIT_CODES)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="run the blocks of lessons and compare their output with the page")
     run.formatter_class = argparse.RawDescriptionHelpFormatter
