@@ -19,13 +19,14 @@ from types import FrameType
 from mkdocs.exceptions import ConfigurationError
 
 from . import __version__
-from .harness import PageRun, Settings, Status, Verdict, add_secrets, resolve_values
+from .harness import PageRun, Settings, Status, Verdict, add_secrets, not_run, resolve_values, run_order, uses
 from .lessons import LessonFile, LessonFileError, read_lesson, unreadable
 from .masking import Masker
+from .model import Block
 from .project import Project, find_project
 from .recording import build_record, write_record
 from .reporting import progress_line, summary, write_json, write_junit
-from .runners import Session
+from .runners import Session, runner_for
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     if args.command == "import":
         return import_command(args)
+    if args.command == "list":
+        return list_command(args)
     parser.print_help()
     return 2
 
@@ -63,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record", type=Path, metavar="FILE", help="write a verification record for the site's stamps")
     run.add_argument("--environment", default="", metavar="TEXT", help="where the run happens, as the stamp shows it")
     run.add_argument("--cwd", type=Path, metavar="DIR", help="start pages here instead of a scratch folder")
+    listing = commands.add_parser("list", help="show what `run` would run, without running anything")
+    listing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a lesson file or a folder of them")
     bring = commands.add_parser(
         "import", help="turn a Katacoda or Killercoda scenario (or a folder of them) into a site"
     )
@@ -71,6 +76,43 @@ def _parser() -> argparse.ArgumentParser:
     bring.add_argument("--force", action="store_true", help="replace OUT if it is not empty")
     bring.add_argument("--language", choices=("fr", "en"), help="the site's language (default: guessed from the text)")
     return parser
+
+
+def list_command(args: argparse.Namespace) -> int:
+    """Each block `run` would take, in order: file:line, runner and language, options, the first line of code,
+    and why it would be left out where that is known without running anything."""
+    try:
+        pages = list(_lessons(args.paths))
+    except (ValueError, ConfigurationError) as error:
+        print(f"mkdocs-execute: {error}", file=sys.stderr)
+        return 2
+    count = 0
+    for page, _ in _in_lesson_order(pages):
+        if page.error:
+            print(f"{page.source}:1  (the page cannot run: {page.error})")
+        missing = [c for c in page.requirements.commands if shutil.which(c) is None]
+        for block in run_order(page) + [b for b in page.lesson.runnable if b.has("cleanup")]:
+            count += 1
+            print(_listed(page, block, missing))
+    print(f"{count} block{'s' * (count != 1)} in {len(pages)} page{'s' * (len(pages) != 1)}")
+    return 0 if count else 5
+
+
+def _listed(page: LessonFile, block: Block, missing: list[str]) -> str:
+    runner = runner_for(block) or "-"
+    language = block.language or ("inline" if block.form.value == "inline" else "-")
+    options = " ".join(str(option) for option in block.options)
+    first = (block.code.splitlines() or [""])[0][:60]
+    line = f"{page.source}:{block.line}  {runner}/{language}  {options or '-'}  {first}"
+    left_out = not_run(block)
+    if block.errors:
+        return f"{line}  (would fail: {'; '.join(block.errors)})"
+    if left_out is not None:
+        return f"{line}  (skipped: {left_out[1]})"
+    used = [command for command in missing if uses(block.code, command)]
+    if used:
+        return f"{line}  (skipped here: `{used[0]}` is not installed)"
+    return f"{line}  (when `{block.option('when')}` holds)" if block.has("when") else line
 
 
 def import_command(args: argparse.Namespace) -> int:
@@ -325,5 +367,14 @@ def _lessons(paths: list[Path]) -> Iterator[tuple[LessonFile, Project | None]]:
                 yield unreadable(file, source, str(error)), project
 
 
+def entry() -> int:
+    """The console script: `main`, quiet when its reader goes away (`mkdocs-execute list docs | head`)."""
+    try:
+        return main()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry())

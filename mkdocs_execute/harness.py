@@ -235,16 +235,9 @@ class PageRun:
             required = code.startswith(("requires:", "check:"))
             status = Status.FAILED if self.settings.require_all and required else Status.SKIPPED
             return Verdict(self.where(block), status, command, reason=why, code=code)
-        for option, why in _NOT_RUN.items():
-            if block.has(option):
-                return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"not-run:{option}")
-        program = interactive(block.code)
-        if program is not None:
-            why = f"`{program}` is interactive: it is for a reader's terminal"
-            return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"interactive:{program}")
-        if runner_for(block) is None:
-            why = f"no runner for `{block.language}` (mark it `runner=shell` to run it in the shell)"
-            return Verdict(self.where(block), Status.SKIPPED, command, reason=why, code=f"no-runner:{block.language}")
+        left_out = not_run(block)
+        if left_out is not None:
+            return Verdict(self.where(block), Status.SKIPPED, command, reason=left_out[1], code=left_out[0])
         unmet = self.condition(block)
         if unmet is not None:
             return Verdict(self.where(block), Status.SKIPPED, command, reason=unmet[1], code=unmet[0])
@@ -397,6 +390,19 @@ class PageRun:
         self.updates.append((block.expected, placeholders_back(body, self.settings), verdict))
         verdict.updated, verdict.status = True, Status.PASSED  # unless the rewrite fails (`write_updates`)
         verdict.reason = "the output differs from the page: its output block is updated"
+
+
+def not_run(block: Block) -> tuple[str, str] | None:
+    """Why the harness leaves a block out whatever the environment: (code, reason), or None."""
+    for option, why in _NOT_RUN.items():
+        if block.has(option):
+            return f"not-run:{option}", why
+    program = interactive(block.code)
+    if program is not None:
+        return f"interactive:{program}", f"`{program}` is interactive: it is for a reader's terminal"
+    if runner_for(block) is None:
+        return f"no-runner:{block.language}", f"no runner for `{block.language}` (mark it `runner=shell` to run it)"
+    return None
 
 
 def placeholders_back(text: str, settings: Settings) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -266,3 +267,41 @@ def test_the_scratch_folder_of_a_run_is_gone_even_after_a_failure(tmp_path: Path
     log = tmp_path / "log"
     cli(root, "docs", env={"LOG": str(log)})
     assert not os.path.exists(log.read_text().strip())
+
+
+# -- list -------------------------------------------------------------------------------------------------------
+
+
+def test_list_shows_what_would_run_and_runs_nothing(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    page = "---\nexecute:\n  requires:\n    commands: [no-such-tool-mx]\n---\n"
+    page += fence(f"touch {marker}", "<<execute T2 timeout=5>>") + "\n" + fence("top", "<<execute>>")
+    page += (
+        "\n```ruby\nputs 1\n```{{execute}}\n\n"
+        + fence("no-such-tool-mx up")
+        + "\n"
+        + fence("x", "<<execute wait=abc>>")
+    )
+    root = lessons(tmp_path / "p", l=page)
+    listed = subprocess_list(root)
+    assert listed.returncode == 0 and not marker.exists()
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith("docs/l.md:6  shell/bash  T2 timeout=5  touch ")
+    assert "(skipped: `top` is interactive" in lines[1]
+    assert "docs/l.md:14  -/ruby  -  puts 1  (skipped: no runner for `ruby`" in lines[2]
+    assert "(skipped here: `no-such-tool-mx` is not installed)" in lines[3]
+    assert "(would fail: line 24: bad option `wait=abc`" in lines[4]
+    assert lines[-1] == "5 blocks in 1 page"
+    assert cli(root, "docs").returncode == 1 and marker.exists()  # negative: run does run them
+
+
+def subprocess_list(root: Path) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs_execute.cli", "list", "docs"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
