@@ -200,7 +200,7 @@ def _warn(pages: list[tuple[LessonFile, Project | None]], masker: Masker) -> Non
     for page, _ in pages:
         for diagnostic in page.lesson.diagnostics:
             if diagnostic.code in _WARNED:
-                print(f"warning: {masker(diagnostic.format(page.source))}", file=sys.stderr)
+                print(f"warning: {masker(page.where(diagnostic.line))}: {masker(diagnostic.message)}", file=sys.stderr)
 
 
 _WARNED = {"unknown-option", "bad-option", "unknown-marker", "bad-marker", "unclosed-fence"}
@@ -362,7 +362,8 @@ def _lessons(paths: list[Path]) -> Iterator[tuple[LessonFile, Project | None]]:
             project = find_project(file)
             source = project.source_of(file) if project else file.as_posix()
             try:
-                yield read_lesson(file, source), project
+                includes = project.includes if project else ()
+                yield read_lesson(file, source, includes, str(project.root) if project else "."), project
             except LessonFileError as error:  # unreadable: that page fails, the others run
                 yield unreadable(file, source, str(error)), project
 

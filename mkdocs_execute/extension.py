@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from markdown import Markdown
@@ -22,6 +23,7 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from . import rendering
+from .including import Origin, expand, has_snippets, where
 from .lexer import Fence, Ranges
 from .model import Block, Diagnostic, Lesson
 from .parsing import PLACEHOLDER, VERBATIM_LANGUAGES, Page, Piece, language_of, parse_lines
@@ -43,6 +45,14 @@ class PageContext:
 
     source: str = "<string>"
     line_offset: int = 0
+    root: str = "."
+    """The folder `source` is relative to: included files are named relative to it too."""
+    origins: list[Origin] | None = None
+    """Where each line of the converted text came from, when snippets were included."""
+
+    def where(self, line: int) -> str:
+        """`docs/page.md:LINE`, or the included file's path and line when the line came from one."""
+        return where(self.source, line, self.line_offset, self.origins, self.root)
 
 
 @dataclass
@@ -94,6 +104,7 @@ class ExecuteExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's API)
         md.registerExtension(self)
         state = self.state = _State(self, md)
+        md.preprocessors.register(_Source(md, state), "mkdocs_execute_source", 33)  # before pymdownx.snippets (32)
         md.preprocessors.register(_Rewrite(md, state), "mkdocs_execute", 31.5)
         # Python-Markdown's whitespace normaliser (30) deletes stash markers: stash after it.
         md.preprocessors.register(_Stash(md, state), "mkdocs_execute_stash", 29.5)
@@ -124,6 +135,15 @@ class ExecuteExtension(Extension):
     def toolbars(self) -> rendering.Toolbars:
         """Toolbars always start deferred, so the postprocessor never rewrites their markup."""
         return rendering.Toolbars(self.strings, self.getConfig("defer_toolbars") or secrets.token_hex(4))
+
+    def set_language(self, language: str) -> None:
+        """Another language for the pages that follow (mkdocs-static-i18n builds one language after another)."""
+        if language != self.getConfig("language"):
+            self.setConfig("language", language)
+            self.__dict__.pop("strings", None)
+            if "toolbars" in self.__dict__:  # the same key: toolbars written before still open
+                key = self.toolbars.opening.removeprefix("<!--mx-toolbar-").rstrip()
+                self.__dict__["toolbars"] = rendering.Toolbars(self.strings, key)
 
     def open_toolbars(self, html: str) -> str:
         """`html` with its deferred toolbars written out."""
@@ -162,6 +182,7 @@ class _State:
         self.clear()
 
     def clear(self) -> None:
+        self.source_lines: list[str] | None = None
         self.active = False
         self.standins = _Standins()
         self.slots: list[Block] = []
@@ -183,6 +204,28 @@ class _State:
         return type(fenced).__module__.startswith("pymdownx") and "attr_list" in self.md.treeprocessors
 
 
+class _Source(Preprocessor):
+    """Keeps the page's lines as they were before pymdownx.snippets included anything."""
+
+    def __init__(self, md: Markdown, state: _State) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.state.source_lines = lines
+        return lines
+
+
+def _origins(md: Markdown, before: list[str] | None, after: list[str]) -> list[Origin] | None:
+    """Where each line came from, when pymdownx.snippets included files and our expansion agrees with it."""
+    snippets = md.preprocessors["snippet"] if "snippet" in md.preprocessors else None  # noqa: SIM401
+    if snippets is None or not before or not has_snippets("\n".join(before)):
+        return None
+    bases = [Path(base) for base in getattr(snippets, "base_path", ["."]) or ["."]]
+    expansion = expand(before, bases)
+    return expansion.origins if expansion is not None and expansion.lines == after else None
+
+
 class _Rewrite(Preprocessor):
     def __init__(self, md: Markdown, state: _State) -> None:
         super().__init__(md)
@@ -190,13 +233,15 @@ class _Rewrite(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         state = self.state
+        before = state.source_lines
         state.reset()
         context = state.extension.context
+        context.origins = _origins(self.md, before, lines)
         page = parse_lines(lines, context.line_offset)
         state.extension.lesson = page.lesson
         problems = state.extension.check(page.lesson)
         if problems:
-            state.extension.report([d.format(context.source) for d in problems])
+            state.extension.report([f"{context.where(d.line)}: {d.message}" for d in problems])
         if not (page.lesson.blocks or page.lesson.placeholders or page.pieces or _has_suffix(page)):
             return lines
         state.active = True
@@ -248,8 +293,8 @@ class _Rewriter:
 
     def piece(self, raw: str, piece: Piece) -> str:
         if piece.role == "inline" and piece.block is not None:
-            source = self.state.extension.context.source
-            html = rendering.inline_html(piece.block, source, self.values, self.state.extension.toolbars)
+            where = self.state.extension.context.where(piece.block.line)
+            html = rendering.inline_html(piece.block, where, self.values, self.state.extension.toolbars)
             return self.state.stash(html)
         if piece.role == "escape":
             return rendering.escape(raw[1:]).replace("{", "&#123;").replace("}", "&#125;")
@@ -320,8 +365,8 @@ class _Rewriter:
         return f"{head}{language} {{{options} {extra}}}".replace("{ ", "{")
 
     def replace_with_html(self, fence: Fence, block: Block) -> None:
-        source = self.state.extension.context.source
-        html = rendering.block_html(block, source, self.values, self.state.extension.toolbars)
+        where = self.state.extension.context.where(block.line)
+        html = rendering.block_html(block, where, self.values, self.state.extension.toolbars)
         line = self.lines[fence.start]
         prefix = line[: line.index(fence.fence)]
         self.lines[fence.start : fence.end + 1] = [prefix + self.state.stash(html)]
@@ -410,7 +455,8 @@ class _Finish(Postprocessor):
         if at != -1:  # the container of a fence: our attributes where SuperFences put the slot
             end = tag.index('"', at + len(_SLOT))
             block = self.state.slots[int(tag[at + len(_SLOT) : end])]
-            attrs = rendering.attribute_string(rendering.attributes(block, self.state.extension.context.source))
+            where = self.state.extension.context.where(block.line)
+            attrs = rendering.attribute_string(rendering.attributes(block, where))
             tag = f"{tag[:at]}{attrs}{tag[end + 1 :]}"
         if "mxq" in tag or "[[" in tag:
             tag = _IN_TAG.sub(self.inside(values), tag)

@@ -134,7 +134,7 @@ class PageRun:
         return [b for b in self.page.lesson.runnable if b.has("cleanup")]
 
     def where(self, block: Block | None = None) -> str:
-        return f"{self.page.source}:{block.line if block else 1}"
+        return self.page.where(block.line) if block else f"{self.page.source}:1"
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -382,6 +382,9 @@ class PageRun:
             return
         if block.has("secret"):
             self.refuse(verdict, "the block is marked `secret`: its output is never written to the page")
+            return
+        if self.page.origins is not None:
+            self.refuse(verdict, "the page includes snippets (pymdownx.snippets): update mode leaves it alone")
             return
         body = update_expected(expected, output)
         if self.masker.leaks(body):

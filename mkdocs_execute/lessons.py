@@ -5,6 +5,7 @@ Front matter is split exactly as MkDocs splits it, so block lines agree with the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import yaml
 from mkdocs.utils.meta import YAML_RE, get_data
 
+from .including import Origin, expand, has_snippets, where
 from .model import Lesson
 from .options import OptionError, seconds
 from .parsing import parse
@@ -53,6 +55,14 @@ class LessonFile:
     """Scripts by name (an imported step's `verify`), run after the page's blocks: one that fails fails the run."""
     session: str | None = None
     """`page`: this page keeps a shell of its own even where the site shares one (plugin `session`)."""
+    origins: list[Origin] | None = None
+    """Where each line of the parsed text came from, when the page includes snippets (pymdownx.snippets)."""
+    root: str = "."
+    """The folder included files are named relative to."""
+
+    def where(self, line: int) -> str:
+        """`docs/page.md:LINE`, or the included file and its line."""
+        return where(self.source, line, self.offset, self.origins, self.root)
 
 
 def front_matter_lines(raw: str, body: str) -> int:
@@ -62,8 +72,9 @@ def front_matter_lines(raw: str, body: str) -> int:
     return raw[: len(raw) - len(body)].count("\n")
 
 
-def read_lesson(path: Path, source: str | None = None) -> LessonFile:
-    """Read and parse one lesson file; bad input raises `LessonFileError` naming file and line."""
+def read_lesson(path: Path, source: str | None = None, includes: Sequence[Path] = (), root: str = ".") -> LessonFile:
+    """Read and parse one lesson file, its snippets (`includes`: pymdownx.snippets' base paths) expanded as the
+    site expands them; bad input raises `LessonFileError` naming file and line."""
     shown = source or str(path)
     try:
         with path.open(encoding="utf-8", newline="") as stream:
@@ -74,14 +85,16 @@ def read_lesson(path: Path, source: str | None = None) -> LessonFile:
     raw = exact.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     body, meta = get_data(raw)
     offset = front_matter_lines(raw, body)
-    lesson = parse(body, offset)
+    expansion = expand(body.split("\n"), includes) if includes and has_snippets(body) else None
+    lesson = parse("\n".join(expansion.lines) if expansion else body, offset)
+    origins = expansion.origins if expansion else None
     try:
         if not meta and (match := YAML_RE.match(raw)):
             _explain_bad_yaml(match.group(1), shown)
         settings = _settings(meta.get("execute") or {}, shown, path.parent)
     except LessonFileError as error:
-        return LessonFile(path, shown, exact, offset, lesson, error=str(error))
-    return LessonFile(path, shown, exact, offset, lesson, **settings)
+        return LessonFile(path, shown, exact, offset, lesson, error=str(error), origins=origins, root=root)
+    return LessonFile(path, shown, exact, offset, lesson, **settings, origins=origins, root=root)
 
 
 def _explain_bad_yaml(text: str, shown: str) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 import re
 import secrets
+import shutil
+import tempfile
 from importlib.resources import files as package_files
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
@@ -15,7 +18,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
@@ -34,6 +37,9 @@ if TYPE_CHECKING:  # the terminal needs a POSIX PTY: imported only when `termina
 log = logging.getLogger("mkdocs.plugins.execute")
 
 ASSETS = "assets/mkdocs-execute"
+_JINJA_MARKER = re.compile(r"\\?\{\{[ \t]*(?:(?:execute|exec|copy|open|output)\b[^{}\n]*)?\}\}", re.IGNORECASE)
+"""Our markers in Jinja's syntax (and Killercoda's `{{}}`): what mkdocs-macros would render or reject."""
+_TOKEN = re.compile(r"mxmarker(\d+)x")
 _NAME = re.compile(r"[A-Z][A-Z0-9_]*$")
 
 
@@ -82,6 +88,7 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
             defer_toolbars=secrets.token_hex(4),  # a writer's own comment can never look like ours
         )
         self.extension.report = self.report
+        self.copies_excerpts = any(name.split("/")[-1] == "blog" for name in config.plugins)
         self.root = Path(config.config_file_path or ".").resolve().parent
         config.markdown_extensions.append(self.extension)  # type: ignore[arg-type]
         config.extra_css.append(f"{ASSETS}/execute.css")
@@ -127,19 +134,46 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assets = package_files("mkdocs_execute") / "assets"
         script = (assets / "execute.js").read_text(encoding="utf-8")
-        script = script.replace("__MX_STRINGS__", json.dumps(strings_for(self.language), ensure_ascii=False))
+        script = script.replace("__MX_STRINGS__", self.script_strings(config))
         client = self.terminal_client()
         script = script.replace("__MX_TERMINAL__", json.dumps(client))
-        files.append(File.generated(config, f"{ASSETS}/execute.js", content=script))
+        # Files on disk, not in memory: plugins such as mkdocs-static-i18n expect every file to have a source.
+        files.append(File.generated(config, f"{ASSETS}/execute.js", abs_src_path=self.asset("execute.js", script)))
         css = (assets / "execute.css").read_text(encoding="utf-8")
-        files.append(File.generated(config, f"{ASSETS}/execute.css", content=css))
+        files.append(File.generated(config, f"{ASSETS}/execute.css", abs_src_path=self.asset("execute.css", css)))
         if client is not None:  # xterm.js is only shipped where Run can reach a terminal; pages load it on first Run
             self.add_vendor_files(files, config)
         if self.terminal_server is not None:
             server = self.terminal_server
             local = json.dumps({"url": server.url, "token": server.settings.token})
-            files.append(File.generated(config, f"{ASSETS}/terminal.json", content=local))
+            files.append(
+                File.generated(config, f"{ASSETS}/terminal.json", abs_src_path=self.asset("terminal.json", local))
+            )
         return files
+
+    def asset(self, name: str, text: str) -> str:
+        """`text` as a file of this build's own folder (removed when MkDocs shuts down)."""
+        if getattr(self, "assets_folder", None) is None:
+            self.assets_folder = tempfile.mkdtemp(prefix="mkdocs-execute-assets-")
+            atexit.register(shutil.rmtree, self.assets_folder, True)
+        path = os.path.join(self.assets_folder, name)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return path
+
+    def script_strings(self, config: MkDocsConfig) -> str:
+        """The UI strings execute.js needs: the site's language, and each language mkdocs-static-i18n builds;
+        the script takes those of the page's `lang`."""
+        languages = [self.language]
+        i18n = config.plugins.get("i18n")
+        for language in getattr(getattr(i18n, "config", None), "languages", None) or []:
+            languages.append(str(getattr(language, "locale", language)))
+        if len(set(languages)) == 1:
+            return json.dumps(strings_for(self.language), ensure_ascii=False)
+        table = {lang.split("_")[0].split("-")[0]: strings_for(lang) for lang in dict.fromkeys(languages)}
+        default = self.language.split("_")[0].split("-")[0]
+        pick = "(document.documentElement.lang || '').toLowerCase().split(/[-_]/)[0]"
+        return f"((all) => all[{pick}] || all[{json.dumps(default)}])({json.dumps(table, ensure_ascii=False)})"
 
     def add_vendor_files(self, files: Files, config: MkDocsConfig) -> None:
         vendor = Path(str(package_files("mkdocs_execute") / "assets" / "vendor"))
@@ -148,9 +182,31 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
                 uri = f"{ASSETS}/vendor/{path.relative_to(vendor).as_posix()}"
                 files.append(File.generated(config, uri, abs_src_path=str(path)))
 
-    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        self.extension.context = PageContext(self.source_of(page), line_offset(page, markdown))
-        return markdown
+    @event_priority(100)
+    def _protect_markers(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """Before a Jinja plugin (mkdocs-macros) renders the page: markers become tokens it leaves alone."""
+        self.extension.context = PageContext(self.source_of(page), line_offset(page, markdown), str(self.root))
+        self.extension.set_language(self.page_language(config))
+        self.protected: list[str] = []
+        if "macros" not in config.plugins or "{{" not in markdown:
+            return markdown
+        return _JINJA_MARKER.sub(self._protect, markdown)
+
+    def page_language(self, config: MkDocsConfig) -> str:
+        """The language pages are built in now: mkdocs-static-i18n sets the theme's for each language it builds."""
+        return str(config.theme.get("language") or config.theme.get("locale") or self.language)
+
+    def _protect(self, match: re.Match[str]) -> str:
+        self.protected.append(match.group())
+        return f"mxmarker{len(self.protected) - 1}x"
+
+    @event_priority(-100)
+    def _restore_markers(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if not self.protected:
+            return markdown
+        return _TOKEN.sub(lambda match: self.protected[int(match[1])], markdown)
+
+    on_page_markdown = CombinedEvent(_protect_markers, _restore_markers)
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         self.record = None
@@ -181,6 +237,14 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         if page.content is not None:
             page.content = self.extension.open_toolbars(page.content)
         return context
+
+    @event_priority(-100)
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        """Material's blog copies post excerpts into its index, archive and category pages before we open a
+        page's toolbars: those pages get theirs opened here. Other sites pay nothing."""
+        if self.copies_excerpts and "mx-toolbar-" in output:
+            return self.extension.open_toolbars(output)
+        return output
 
     def source_of(self, page: Page) -> str:
         path = page.file.abs_src_path

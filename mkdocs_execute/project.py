@@ -23,6 +23,8 @@ class Project:
     """What shares one shell: each `page`, each nav `section`, or the whole `site`."""
     nav: tuple[tuple[str, str], ...] = ()
     """(page as `docs/…`, its top-level nav section) in nav order."""
+    includes: tuple[Path, ...] = ()
+    """pymdownx.snippets' base paths, when the site includes snippets: the harness expands them too."""
 
     def group_of(self, source: str) -> str:
         """The shell a page shares (a key): its own, its section's, or the site's."""
@@ -94,7 +96,17 @@ def load_project(config_file: Path) -> Project:
         timeout=getattr(settings, "timeout", None),
         session=str(getattr(settings, "session", "page") or "page"),
         nav=tuple(_nav_pages(config.nav or [], root, Path(config.docs_dir).resolve())),
+        includes=_includes(config, root),
     )
+
+
+def _includes(config: Any, root: Path) -> tuple[Path, ...]:
+    """Where pymdownx.snippets looks for included files (relative to the project, where MkDocs runs)."""
+    names = [e if isinstance(e, str) else next(iter(e), "") for e in config.markdown_extensions]
+    if "pymdownx.snippets" not in names:
+        return ()
+    bases = (config.mdx_configs.get("pymdownx.snippets") or {}).get("base_path", ["."])
+    return tuple(root / base for base in ([bases] if isinstance(bases, str) else bases))
 
 
 def _nav_pages(nav: Any, root: Path, docs: Path, section: str = "") -> list[tuple[str, str]]:

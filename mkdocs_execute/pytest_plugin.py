@@ -167,7 +167,8 @@ class LessonCollector(pytest.File):
 
     def collect(self) -> Iterator[BlockItem]:
         try:
-            self.lesson_file = read_lesson(self.path, self.project.source_of(self.path))
+            source = self.project.source_of(self.path)
+            self.lesson_file = read_lesson(self.path, source, self.project.includes, str(self.project.root))
         except LessonFileError as error:
             raise self.CollectError(str(error)) from None
         if self.lesson_file.error:
@@ -197,9 +198,8 @@ class LessonCollector(pytest.File):
             if source in lesson.begun or _group(path) != self.group:
                 continue
             lesson.begun.add(source)
-            earlier = PageRun(
-                read_lesson(path, source), self.settings(), self.config.stash[_masker_key], lesson.sessions
-            )
+            page = read_lesson(path, source, self.project.includes, str(self.project.root))
+            earlier = PageRun(page, self.settings(), self.config.stash[_masker_key], lesson.sessions)
             verdicts = [earlier.run(block) for block in run_order(earlier.page)]
             if not verdicts:
                 begun = earlier.begin()

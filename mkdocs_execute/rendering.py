@@ -26,12 +26,12 @@ def escape(text: str, quote: bool = True) -> str:
     return html.escape(text, quote) if _SPECIAL.search(text) else text
 
 
-def attributes(block: Block, source: str) -> dict[str, str]:
+def attributes(block: Block, where: str) -> dict[str, str]:
     """The `data-mx-*` attributes of a block's container, in a stable order."""
     attrs = {"data-mx-kind": block.kind.value}
     for option in block.options:
         attrs.update([_option_attribute(option.name, option.value)])
-    attrs["data-mx-source"] = f"{source}:{block.line}"
+    attrs["data-mx-source"] = where
     return attrs
 
 
@@ -139,15 +139,15 @@ def _button(action: str, strings: Mapping[str, str]) -> str:
     )
 
 
-def inline_html(block: Block, source: str, values: Values, toolbars: Toolbars) -> str:
-    attrs = attribute_string(attributes(block, source))
+def inline_html(block: Block, where: str, values: Values, toolbars: Toolbars) -> str:
+    attrs = attribute_string(attributes(block, where))
     code = code_html(block.code, values, toolbars.strings)
     return f'<span class="mx-inline" {attrs}><code>{code}</code>{toolbars(block, values)}</span>'
 
 
-def block_html(block: Block, source: str, values: Values, toolbars: Toolbars) -> str:
+def block_html(block: Block, where: str, values: Values, toolbars: Toolbars) -> str:
     """A whole block, for Markdown set-ups with no fence highlighter to hand the code to."""
-    attrs = attribute_string(attributes(block, source))
+    attrs = attribute_string(attributes(block, where))
     language = f' class="language-{escape(block.language)}"' if block.language else ""
     code = code_html(block.code, values, toolbars.strings)
     return (

@@ -41,7 +41,8 @@ def closure(module: str) -> set[str]:
         if name in seen:
             continue
         seen.add(name)
-        todo += [imported[1:].split(".")[0] for imported in imports_at_load(name) if imported.startswith(".")]
+        inside = [imported[1:].split(".")[0] for imported in imports_at_load(name) if imported.startswith(".")]
+        todo += [module for module in inside if (PACKAGE / f"{module}.py").is_file()]  # not `from . import NAME`
     return seen
 
 
