@@ -39,6 +39,29 @@ class LessonError(Exception):
     """Raised in strict mode when a lesson has problems; its message names `file:line`."""
 
 
+class ExtensionVersionError(Exception):
+    """A Markdown extension too old to render marked blocks right: a clear error, never a silent mis-render."""
+
+
+SUPERFENCES_FLOOR = (10, 11)
+"""pymdown-extensions before 10.11 mis-render the attributes marked blocks carry through SuperFences."""
+
+
+def check_superfences() -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("pymdown-extensions")
+    except PackageNotFoundError:
+        return
+    numbers = tuple(int(part) for part in re.findall(r"\d+", found)[:2])
+    if numbers < SUPERFENCES_FLOOR:
+        raise ExtensionVersionError(
+            f"pymdown-extensions {found} is too old: marked blocks need 10.11 or newer "
+            "(older versions mis-render them); pip install -U 'pymdown-extensions>=10.11'"
+        )
+
+
 @dataclass
 class PageContext:
     """Where the page being converted comes from, for `data-mx-source` and messages."""
@@ -100,6 +123,7 @@ class ExecuteExtension(Extension):
         self.report: Callable[[list[str]], None] = self._default_report
         self.lesson: Lesson | None = None
         self.state: _State | None = None
+        self.superfences_checked = False
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's API)
         md.registerExtension(self)
@@ -201,7 +225,11 @@ class _State:
         """Whether SuperFences and attr_list will render fences with our attributes."""
         registry = self.md.preprocessors
         fenced = registry["fenced_code_block"] if "fenced_code_block" in registry else None  # noqa: SIM401
-        return type(fenced).__module__.startswith("pymdownx") and "attr_list" in self.md.treeprocessors
+        superfences = type(fenced).__module__.startswith("pymdownx")
+        if superfences and not self.extension.superfences_checked:
+            check_superfences()  # once per extension: a too old SuperFences is an error, not a mis-render
+            self.extension.superfences_checked = True
+        return superfences and "attr_list" in self.md.treeprocessors
 
 
 class _Source(Preprocessor):

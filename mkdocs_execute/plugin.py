@@ -24,7 +24,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from .extension import ExecuteExtension, PageContext
+from .extension import ExecuteExtension, ExtensionVersionError, PageContext, check_superfences
 from .lessons import front_matter_lines
 from .project import source_path
 from .records import RecordError, read_record
@@ -77,6 +77,11 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
             self.terminal_server = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        if "pymdownx.superfences" in config.markdown_extensions:
+            try:
+                check_superfences()
+            except ExtensionVersionError as error:
+                raise PluginError(f"execute: {error}") from None
         bad = [name for name in self.config.variables if not _NAME.match(name)]
         if bad:
             raise PluginError(f"execute: variable names must be upper-case like HOST_IP, not {', '.join(bad)}")

@@ -27,5 +27,14 @@ trap 'rm -rf "$site"' EXIT
 mkdocs build --strict --quiet -d "$site"
 echo "== README examples (pytest-markdown-docs)"
 python3 -m pytest --markdown-docs -q -p no:cacheprovider README.md
+echo "== the dependency floors (tests/floors.txt), in an environment of their own"
+floors=$(mktemp -d)
+trap 'rm -rf "$site" "$floors"' EXIT
+python3 -m venv "$floors"
+"$floors/bin/python" -m pip install -q --disable-pip-version-check -r tests/floors.txt pytest pytest-xdist
+"$floors/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
+NO_MKDOCS_2_WARNING=1 "$floors/bin/python" -m pytest -q -n 2 -p no:cacheprovider tests/test_build.py \
+  tests/test_dialects.py tests/test_transparency.py tests/test_layers.py tests/test_parsing.py
+python3 -m pip install -q --disable-pip-version-check --no-deps -e .  # the editable install points here again
 echo "== pytest"
 python3 -m pytest -n 2 "$@"

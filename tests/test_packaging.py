@@ -88,3 +88,26 @@ def test_the_installed_plugin_builds_with_its_assets_and_the_cli_and_pytest_plug
     tested = run(bin_of(installed, "python"), "-m", "pytest", "-p", "no:cacheprovider", "--mkdocs-execute", "docs",
                  cwd=tmp_path)  # fmt: skip
     assert tested.returncode == 0 and "1 passed" in tested.stdout, tested.stdout
+
+
+def test_the_declared_floors_are_the_tested_ones() -> None:
+    lines = (ROOT / "tests" / "floors.txt").read_text().splitlines()
+    floors = dict(line.split("==") for line in lines if "==" in line)
+    declared = {}
+    for requirement in PYPROJECT["project"]["dependencies"]:
+        name, _, rest = requirement.partition(">=")
+        declared[name.strip()] = rest.split(",")[0].strip()
+    assert set(declared) == set(floors)
+    assert all(floors[name] == declared[name] or floors[name].startswith(declared[name] + ".") for name in declared)
+
+
+def test_a_too_old_superfences_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    from mkdocs_execute.extension import ExtensionVersionError, check_superfences
+
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "10.10.1")
+    with pytest.raises(ExtensionVersionError, match=r"pymdown-extensions 10\.10\.1 is too old: .* 10\.11 or newer"):
+        check_superfences()
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "10.11")
+    check_superfences()  # negative case: the floor itself passes
