@@ -43,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return import_command(args)
     if args.command == "list":
         return list_command(args)
+    if args.command == "assets":
+        return assets_command(args)
     parser.print_help()
     return 2
 
@@ -66,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record", type=Path, metavar="FILE", help="write a verification record for the site's stamps")
     run.add_argument("--environment", default="", metavar="TEXT", help="where the run happens, as the stamp shows it")
     run.add_argument("--cwd", type=Path, metavar="DIR", help="start pages here instead of a scratch folder")
+    shipping = commands.add_parser("assets", help="write execute.js and execute.css for a site without the plugin")
+    shipping.add_argument("folder", type=Path, metavar="DIR", help="where the site serves them from")
+    shipping.add_argument("--language", action="append", default=[], metavar="LANG", help="UI languages (all)")
     listing = commands.add_parser("list", help="show what `run` would run, without running anything")
     listing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a lesson file or a folder of them")
     bring = commands.add_parser(
@@ -76,6 +81,18 @@ def _parser() -> argparse.ArgumentParser:
     bring.add_argument("--force", action="store_true", help="replace OUT if it is not empty")
     bring.add_argument("--language", choices=("fr", "en"), help="the site's language (default: guessed from the text)")
     return parser
+
+
+def assets_command(args: argparse.Namespace) -> int:
+    """The browser assets, ready to serve (Zensical loads Python-Markdown extensions, not MkDocs plugins)."""
+    from . import assets
+    from .updating import write_atomically
+
+    args.folder.mkdir(parents=True, exist_ok=True)
+    write_atomically(args.folder / "execute.js", assets.script(args.language))
+    write_atomically(args.folder / "execute.css", assets.stylesheet())
+    print(f"wrote {args.folder / 'execute.js'} and {args.folder / 'execute.css'}")
+    return 0
 
 
 def list_command(args: argparse.Namespace) -> int:

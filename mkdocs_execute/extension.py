@@ -9,8 +9,10 @@ turns placeholders into elements once the highlighter has run.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,7 +28,7 @@ from . import rendering
 from .including import Origin, expand, has_snippets, where
 from .lexer import Fence, Ranges
 from .model import Block, Diagnostic, Lesson
-from .parsing import PLACEHOLDER, VERBATIM_LANGUAGES, Page, Piece, language_of, parse_lines
+from .parsing import PLACEHOLDER, VERBATIM_LANGUAGES, Page, Piece, front_matter_lines, language_of, parse_lines
 from .strings import strings_for
 
 log = logging.getLogger("mkdocs_execute")
@@ -124,6 +126,8 @@ class ExecuteExtension(Extension):
         self.lesson: Lesson | None = None
         self.state: _State | None = None
         self.superfences_checked = False
+        self.hosted = False
+        """Converting for a host that is not MkDocs (Zensical), which gave the page's path."""
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's API)
         md.registerExtension(self)
@@ -148,8 +152,10 @@ class ExecuteExtension(Extension):
 
     @cached_property
     def values(self) -> dict[str, str | None]:
-        """Read once: the plugin fixes them for the whole build."""
-        return dict(self.getConfig("variables") or {})
+        """Read once: the plugin fixes them for the whole build. An empty value (`""`, how TOML, which has no
+        null, leaves a value out) is for each reader to fill in, as `None` is."""
+        given = self.getConfig("variables") or {}
+        return {str(name): None if value in (None, "") else str(value) for name, value in given.items()}
 
     @cached_property
     def strings(self) -> dict[str, str]:
@@ -175,6 +181,10 @@ class ExecuteExtension(Extension):
 
     def _default_report(self, messages: list[str]) -> None:
         if self.getConfig("strict"):
+            if self.hosted:  # Zensical turns any exception into a traceback: end the build with the message
+                print("\n".join(f"Error: {message}" for message in messages), file=sys.stderr, flush=True)
+                sys.stdout.flush()
+                os._exit(1)
             raise LessonError("\n".join(messages))
         for message in messages:
             log.warning(message)
@@ -244,6 +254,23 @@ class _Source(Preprocessor):
         return lines
 
 
+def _host_context(md: Markdown, lines: list[str]) -> PageContext | None:
+    """The page Zensical is rendering (its `rendering_context` preprocessor holds it): its path, and the
+    front matter lines Zensical cut before handing the text over, so messages name the right line."""
+    host = md.preprocessors["rendering_context"] if "rendering_context" in md.preprocessors else None  # noqa: SIM401
+    page, config = getattr(host, "page", None), getattr(host, "config", None)
+    path = getattr(page, "path", None)
+    if not isinstance(path, str) or not isinstance(config, dict):
+        return None
+    docs = Path(str(config.get("docs_dir") or "docs"))
+    try:
+        raw = (docs / path).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    except OSError:
+        raw = ""
+    source = (Path(docs.name) / path).as_posix()
+    return PageContext(source, front_matter_lines(raw, "\n".join(lines)) if raw else 0)
+
+
 def _origins(md: Markdown, before: list[str] | None, after: list[str]) -> list[Origin] | None:
     """Where each line came from, when pymdownx.snippets included files and our expansion agrees with it."""
     snippets = md.preprocessors["snippet"] if "snippet" in md.preprocessors else None  # noqa: SIM401
@@ -264,6 +291,11 @@ class _Rewrite(Preprocessor):
         before = state.source_lines
         state.reset()
         context = state.extension.context
+        if context.source == PageContext.source or state.extension.hosted:  # no MkDocs plugin: Zensical?
+            hosted = _host_context(self.md, lines)
+            if hosted is not None:
+                context = state.extension.context = hosted
+                state.extension.hosted = True
         context.origins = _origins(self.md, before, lines)
         page = parse_lines(lines, context.line_offset)
         state.extension.lesson = page.lesson

@@ -16,7 +16,7 @@ from mkdocs.utils.meta import YAML_RE, get_data
 from .including import Origin, expand, has_snippets, where
 from .model import Lesson
 from .options import OptionError, seconds
-from .parsing import parse
+from .parsing import front_matter_lines, parse
 
 
 class LessonFileError(Exception):
@@ -63,13 +63,6 @@ class LessonFile:
     def where(self, line: int) -> str:
         """`docs/page.md:LINE`, or the included file and its line."""
         return where(self.source, line, self.offset, self.origins, self.root)
-
-
-def front_matter_lines(raw: str, body: str) -> int:
-    """Lines cut from the top of `raw` (front matter) to leave `body`."""
-    if not body or not raw.endswith(body):
-        return 0
-    return raw[: len(raw) - len(body)].count("\n")
 
 
 def read_lesson(path: Path, source: str | None = None, includes: Sequence[Path] = (), root: str = ".") -> LessonFile:

@@ -108,6 +108,13 @@ def language_of(info: str) -> str:
     return "" if "=" in word or word.startswith("#") else word
 
 
+def front_matter_lines(raw: str, body: str) -> int:
+    """Lines cut from the top of `raw` (front matter) to leave `body`."""
+    if not body or not raw.endswith(body):
+        return 0
+    return raw[: len(raw) - len(body)].count("\n")
+
+
 def parse(text: str, line_offset: int = 0) -> Lesson:
     """Parse Markdown `text`; `line_offset` lines were cut before it (front matter)."""
     return parse_lines(text.split("\n"), line_offset).lesson

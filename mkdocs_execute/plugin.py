@@ -24,8 +24,9 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
+from . import assets
 from .extension import ExecuteExtension, ExtensionVersionError, PageContext, check_superfences
-from .lessons import front_matter_lines
+from .parsing import front_matter_lines
 from .project import source_path
 from .records import RecordError, read_record
 from .stamps import stamp_html
@@ -137,14 +138,11 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
             log.warning(message)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        assets = package_files("mkdocs_execute") / "assets"
-        script = (assets / "execute.js").read_text(encoding="utf-8")
-        script = script.replace("__MX_STRINGS__", self.script_strings(config))
         client = self.terminal_client()
-        script = script.replace("__MX_TERMINAL__", json.dumps(client))
+        code = assets.script(self.languages(config), client)
         # Files on disk, not in memory: plugins such as mkdocs-static-i18n expect every file to have a source.
-        files.append(File.generated(config, f"{ASSETS}/execute.js", abs_src_path=self.asset("execute.js", script)))
-        css = (assets / "execute.css").read_text(encoding="utf-8")
+        files.append(File.generated(config, f"{ASSETS}/execute.js", abs_src_path=self.asset("execute.js", code)))
+        css = assets.stylesheet()
         files.append(File.generated(config, f"{ASSETS}/execute.css", abs_src_path=self.asset("execute.css", css)))
         if client is not None:  # xterm.js is only shipped where Run can reach a terminal; pages load it on first Run
             self.add_vendor_files(files, config)
@@ -166,19 +164,13 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
             handle.write(text)
         return path
 
-    def script_strings(self, config: MkDocsConfig) -> str:
-        """The UI strings execute.js needs: the site's language, and each language mkdocs-static-i18n builds;
-        the script takes those of the page's `lang`."""
+    def languages(self, config: MkDocsConfig) -> list[str]:
+        """The site's language, then each one mkdocs-static-i18n builds: execute.js carries their strings."""
         languages = [self.language]
         i18n = config.plugins.get("i18n")
         for language in getattr(getattr(i18n, "config", None), "languages", None) or []:
             languages.append(str(getattr(language, "locale", language)))
-        if len(set(languages)) == 1:
-            return json.dumps(strings_for(self.language), ensure_ascii=False)
-        table = {lang.split("_")[0].split("-")[0]: strings_for(lang) for lang in dict.fromkeys(languages)}
-        default = self.language.split("_")[0].split("-")[0]
-        pick = "(document.documentElement.lang || '').toLowerCase().split(/[-_]/)[0]"
-        return f"((all) => all[{pick}] || all[{json.dumps(default)}])({json.dumps(table, ensure_ascii=False)})"
+        return languages
 
     def add_vendor_files(self, files: Files, config: MkDocsConfig) -> None:
         vendor = Path(str(package_files("mkdocs_execute") / "assets" / "vendor"))

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "mkdocs_execute"
-SITE = ["extension", "rendering", "plugin", "strings", "stamps", "records", "parsing", "lexer", "model", "options"]
+SITE = ["extension", "rendering", "plugin", "strings", "stamps", "records", "parsing", "lexer", "model", "options",
+        "assets", "including"]  # fmt: skip
 HARNESS = {"harness", "running", "runners", "python_runner", "terminal", "cli", "pytest_plugin", "reporting",
            "recording", "importing", "masking", "limits"}  # fmt: skip
 POSIX_ONLY = {"fcntl", "termios", "pty", "tty", "resource", "pwd", "grp", "posix"}
@@ -82,3 +83,10 @@ def test_the_harness_needs_them() -> None:
     script = BLOCKED.format(names=RUNTIME_BLOCKED) + "import mkdocs_execute.running\n"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert done.returncode != 0 and "ModuleNotFoundError" in done.stderr
+
+
+def test_the_extension_alone_needs_no_mkdocs() -> None:
+    """Zensical loads the Python-Markdown extension without MkDocs: nothing it loads imports mkdocs."""
+    third_party = {name.split(".")[0] for part in closure("extension") for name in imports_at_load(part)}
+    assert "mkdocs" not in third_party and "markdown" in third_party
+    assert "mkdocs" in {name.split(".")[0] for part in closure("plugin") for name in imports_at_load(part)}

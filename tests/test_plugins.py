@@ -77,7 +77,9 @@ def test_a_single_language_site_ships_one_language() -> None:
     plugin = config.plugins["execute"]
     assert isinstance(plugin, ExecutePlugin)
     config = config.plugins.on_config(config)
-    table = plugin.script_strings(config)
+    from mkdocs_execute.assets import strings_table
+
+    table = strings_table(plugin.languages(config))
     assert "Copié" in table and "Copied!" not in table
 
 

@@ -329,3 +329,36 @@ def tab(browser: Any, site: Site) -> Iterator[Tab]:
 def live(browser: Any, served: Site) -> Iterator[Tab]:
     """The served site (with its local terminal), in a fresh context."""
     yield from _tab(browser, served.url)
+
+
+ZENSICAL_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "zensical"
+
+
+@pytest.fixture(scope="session")
+def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """examples/zensical, built with the `zensical` package and served on 127.0.0.1."""
+    pytest.importorskip("zensical", reason="the zensical package is not installed")
+    import shutil
+
+    project = tmp_path_factory.mktemp("zensical") / "project"
+    shutil.copytree(ZENSICAL_EXAMPLE, project, ignore=shutil.ignore_patterns("site"))
+    result = subprocess.run(
+        [sys.executable, "-m", "zensical", "build"], cwd=project, capture_output=True, text=True, check=False
+    )
+    if result.returncode:
+        pytest.fail(f"zensical build failed:\n{result.stderr}")
+    built = project / "site"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_address[1]}/", built)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def zensical_tab(browser: Any, zensical_site: Site) -> Iterator[Tab]:
+    yield from _tab(browser, zensical_site.url)

@@ -1,0 +1,42 @@
+"""The browser assets as a site serves them: execute.js with its UI strings and terminal settings in place.
+
+The MkDocs plugin ships them at build time; `mkdocs-execute assets DIR` writes the same files for a site
+that has no MkDocs plugins (Zensical), where the page's `lang` picks the strings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from importlib.resources import files as package_files
+
+from .strings import STRINGS, strings_for
+
+NAMES = ("execute.js", "execute.css")
+
+
+def script(languages: Iterable[str] = (), terminal: dict[str, str] | None = None) -> str:
+    """execute.js ready to serve: the strings of `languages` (all known ones when empty; the first is the
+    default), picked by the page's `lang`, and where Run finds a terminal (None: nowhere)."""
+    text = (package_files("mkdocs_execute") / "assets" / "execute.js").read_text(encoding="utf-8")
+    text = text.replace("__MX_STRINGS__", strings_table(languages))
+    return text.replace("__MX_TERMINAL__", json.dumps(terminal))
+
+
+def strings_table(languages: Iterable[str] = ()) -> str:
+    """The JavaScript expression for the UI strings: one language's, or a table the page's `lang` picks from."""
+    wanted = [_base(language) for language in languages] or ["en", *sorted(set(STRINGS) - {"en"})]
+    unique = list(dict.fromkeys(wanted))
+    if len(unique) == 1:
+        return json.dumps(strings_for(unique[0]), ensure_ascii=False)
+    table = {language: strings_for(language) for language in unique}
+    pick = "(document.documentElement.lang || '').toLowerCase().split(/[-_]/)[0]"
+    return f"((all) => all[{pick}] || all[{json.dumps(unique[0])}])({json.dumps(table, ensure_ascii=False)})"
+
+
+def stylesheet() -> str:
+    return (package_files("mkdocs_execute") / "assets" / "execute.css").read_text(encoding="utf-8")
+
+
+def _base(language: str) -> str:
+    return language.replace("-", "_").split("_")[0].lower()
