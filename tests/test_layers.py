@@ -90,3 +90,12 @@ def test_the_extension_alone_needs_no_mkdocs() -> None:
     third_party = {name.split(".")[0] for part in closure("extension") for name in imports_at_load(part)}
     assert "mkdocs" not in third_party and "markdown" in third_party
     assert "mkdocs" in {name.split(".")[0] for part in closure("plugin") for name in imports_at_load(part)}
+
+
+def test_the_command_says_clearly_that_it_needs_posix() -> None:
+    script = BLOCKED.format(names=RUNTIME_BLOCKED) + "from mkdocs_execute.entry import main\nraise SystemExit(main())\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "needs a POSIX system" in done.stderr and "Traceback" not in done.stderr
+    normal = subprocess.run([sys.executable, "-m", "mkdocs_execute.entry", "--version"], capture_output=True,
+                            text=True, check=False)  # fmt: skip
+    assert normal.returncode == 0 and normal.stdout.startswith("mkdocs-execute ")  # negative: here it runs

@@ -183,3 +183,35 @@ def test_without_the_snippets_extension_nothing_is_included(tmp_path: Path) -> N
     cli = [sys.executable, "-m", "mkdocs_execute.cli", "run", "docs"]
     done = subprocess.run(cli, cwd=root, capture_output=True, text=True, env=ENV, check=False)
     assert "snippets/" not in done.stdout and "1 passed" in done.stdout
+
+
+COMBINED = {
+    "navigation.instant": "theme: {name: material, features: [navigation.instant]}\nplugins: [search, execute]\n",
+    "minify": "theme: material\nplugins: [search, execute, {minify: {minify_html: true, minify_js: true}}]\n",
+    "offline": "theme: material\nplugins: [search, offline, execute]\n",
+    # privacy downloads a theme's external scripts: here none may be fetched (no network), ours are local anyway
+    "privacy": "theme: {name: material, font: false}\nplugins: [search, {privacy: {assets_exclude: ['unpkg.com/*']}}, "
+    "execute]\n",
+    "awesome-nav": "theme: material\nplugins: [search, awesome-nav, execute]\n",
+    "tags": "theme: material\nplugins: [search, tags, execute]\n",
+}
+
+
+@pytest.mark.parametrize("name", list(COMBINED))
+def test_what_already_works_with_other_plugins_keeps_working(tmp_path: Path, name: str) -> None:
+    if name == "minify":
+        pytest.importorskip("mkdocs_minify_plugin")
+    if name == "awesome-nav":
+        pytest.importorskip("mkdocs_awesome_nav")
+        (tmp_path / "docs").mkdir()
+        (tmp_path / "docs" / ".nav.yml").write_text("nav:\n  - index.md\n")
+    page = "---\ntags: [demo]\n---\n\n" + PAGE.format(title="Home", word="hi")
+    root = write(tmp_path, "site_name: C\n" + COMBINED[name], {"index.md": page})
+    result = build(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    html = (root / "site" / "index.html").read_text()
+    assert (
+        len(re.findall(r"data-mx-action=\"?copy", html)) == 2 and len(re.findall(r"data-mx-action=\"?run", html)) == 2
+    )
+    assert "mx-toolbar-" not in html
+    assert (root / "site" / "assets" / "mkdocs-execute" / "execute.js").is_file()
