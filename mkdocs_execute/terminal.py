@@ -39,8 +39,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+
+from .running import _PR_SET_CHILD_SUBREAPER, _prctl, _terminate
 
 log = logging.getLogger("mkdocs.plugins.execute.terminal")
 
@@ -76,6 +79,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 0
     cwd: str | None = None
+    max_shells: int = 16
+    """Shells open at once; a connection past the cap is refused (503) with that reason."""
+    max_message: int = 1 << 20
+    """The largest input message, in bytes: a bigger one closes the connection (1009, message too big)."""
 
 
 class Shell:
@@ -83,6 +90,8 @@ class Shell:
 
     def __init__(self, argv: list[str], cwd: str | None) -> None:
         self.master, slave = os.openpty()
+        os.set_blocking(self.master, False)  # a write must never stop the event loop: what waits is buffered
+        self.pending = bytearray()
         env = {**os.environ, "TERM": "xterm-256color", "MKDOCS_EXECUTE_TERMINAL": "1"}
         try:
             self.process = subprocess.Popen(
@@ -103,14 +112,32 @@ class Shell:
             os.close(slave)
 
     def write(self, data: str) -> None:
-        os.write(self.master, data.encode("utf-8", "replace"))
+        """Queue input for the shell; `flush` writes what the PTY takes now."""
+        self.pending += data.encode("utf-8", "replace")
+        self.flush()
+
+    def flush(self) -> bool:
+        """Write what the PTY accepts without blocking; whether everything went."""
+        while self.pending:
+            try:
+                written = os.write(self.master, self.pending[:65536])
+            except BlockingIOError:
+                return False
+            except OSError:  # the shell is gone: its input goes nowhere
+                self.pending.clear()
+                return True
+            del self.pending[:written]
+        return True
 
     def resize(self, cols: int, rows: int) -> None:
         fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
     def kill(self, grace: float = 1.0) -> None:
-        """Hang up, then kill whatever is left in the shell's session; leaves no process behind."""
+        """End everything the shell started, `setsid` daemons included (the shell is their subreaper, so
+        they stay below it while it lives), then the shell; leaves no process behind."""
         sid = self.process.pid
+        if self.process.poll() is None:
+            _terminate({sid}, None, grace, keep=sid)
         with contextlib.suppress(OSError):
             os.killpg(sid, signal.SIGHUP)
         with contextlib.suppress(OSError):
@@ -122,10 +149,13 @@ class Shell:
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
+        _terminate({sid}, None, 0.0)  # what the shell's death left behind
 
 
 def _take_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    if _prctl is not None:
+        _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def session_members(sid: int) -> list[int]:
@@ -169,17 +199,33 @@ class TerminalServer:
         return [shell, "-i"]
 
     def check(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Refuse a handshake without the token (401) or from a foreign Origin (403)."""
-        given = parse_qs(urlsplit(request.path).query).get("token", [""])[0]
-        if not secrets.compare_digest(given.encode(), self.settings.token.encode()):
+        """Refuse a handshake without the token (401), from a foreign Origin (403), with doubled or
+        malformed headers (400), or past the cap on open shells (503)."""
+        try:
+            tokens = parse_qs(urlsplit(request.path).query).get("token", [""])
+            origins = request.headers.get_all("Origin")
+            if len(tokens) > 1 or len(origins) > 1:
+                raise MultipleValuesError("Origin or token given twice")
+        except (ValueError, MultipleValuesError) as error:
+            return connection.respond(HTTPStatus.BAD_REQUEST, f"Malformed request: {error}.\n")
+        if not secrets.compare_digest(tokens[0].encode(), self.settings.token.encode()):
             return connection.respond(HTTPStatus.UNAUTHORIZED, "A valid token is required.\n")
-        origin = (request.headers.get("Origin") or "").rstrip("/").lower()
+        origin = (origins[0] if origins else "").rstrip("/").lower()
         if origin not in {o.rstrip("/").lower() for o in self.settings.origins}:
             log.warning("terminal: refused a connection from origin %r", origin or None)
             return connection.respond(HTTPStatus.FORBIDDEN, "This origin may not use the terminal.\n")
+        if len(self.shells) >= self.settings.max_shells:
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, self.full + "\n")
         return None
 
+    @property
+    def full(self) -> str:
+        return f"Too many terminals are open ({self.settings.max_shells}): close one and try again."
+
     async def session(self, connection: ServerConnection) -> None:
+        if len(self.shells) >= self.settings.max_shells:  # handshakes that raced past the check
+            await connection.close(1013, self.full)
+            return
         shell = Shell(self.argv(), self.settings.cwd)
         self.shells.add(shell)
         try:
@@ -199,7 +245,7 @@ class TerminalServer:
             self.settings.host,
             self.settings.port,
             process_request=self.check,
-            max_size=1 << 20,
+            max_size=self.settings.max_message,
             server_header=None,
         ) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
@@ -281,6 +327,8 @@ async def _relay(connection: ServerConnection, shell: Shell) -> None:
     try:
         async for message in connection:
             _handle(shell, message)
+            if shell.pending and not await _drained(loop, shell, connection):
+                break  # backpressure: no more is read from the socket until the shell took this; closed meanwhile
     except ConnectionClosed:
         pass
     finally:
@@ -288,6 +336,26 @@ async def _relay(connection: ServerConnection, shell: Shell) -> None:
         pumping.cancel()
         with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
             await pumping
+
+
+async def _drained(loop: asyncio.AbstractEventLoop, shell: Shell, connection: ServerConnection) -> bool:
+    """Wait, without blocking the loop, until the PTY has taken all queued input (True), or until the
+    connection closes (False): a reader who left must not keep a shell busy with a paste."""
+    done: asyncio.Future[None] = loop.create_future()
+
+    def writable() -> None:
+        if shell.flush() and not done.done():
+            done.set_result(None)
+
+    loop.add_writer(shell.master, writable)
+    closed = asyncio.ensure_future(connection.wait_closed())
+    try:
+        await asyncio.wait([done, closed], return_when=asyncio.FIRST_COMPLETED)
+        return done.done()
+    finally:
+        closed.cancel()
+        with contextlib.suppress(OSError, ValueError):
+            loop.remove_writer(shell.master)
 
 
 def _handle(shell: Shell, message: str | bytes) -> None:
@@ -315,6 +383,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--shell", default=Settings().shell, help="the shell to run (default: $SHELL)")
     parser.add_argument("--token", default="", help="the token clients must give (default: a random one)")
     parser.add_argument("--cwd", default=None, help="the shells' working directory")
+    parser.add_argument("--max-shells", type=int, default=16, help="shells open at once (default: 16)")
+    parser.add_argument("--max-message", type=int, default=1 << 20, help="largest input message, bytes (1 MiB)")
     return parser
 
 
@@ -327,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         cwd=args.cwd,
+        max_shells=args.max_shells,
+        max_message=args.max_message,
     )
     if not is_loopback(settings.host):
         print(
