@@ -33,6 +33,11 @@ from .stamps import stamp_html
 from .strings import strings_for
 
 if TYPE_CHECKING:  # the terminal needs a POSIX PTY: imported only when `terminal: local` is served
+    from collections.abc import Callable
+    from typing import Any
+
+    from mkdocs.livereload import LiveReloadServer
+
     from .terminal import TerminalServer
 
 log = logging.getLogger("mkdocs.plugins.execute")
@@ -71,6 +76,14 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Defining this keeps one plugin object for a whole `mkdocs serve`: the terminal outlives rebuilds."""
         self.command = command
+
+    def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Callable[..., Any]) -> None:
+        """`mkdocs serve` rebuilds when the verification record changes, so a new `--record` shows at once."""
+        if self.config.record:
+            record = self.root / self.config.record
+            # A record not written yet: its nearest existing folder, alone, until it appears.
+            watched = record if record.exists() else next(p for p in record.parents if p.is_dir())
+            server.watch(str(watched), recursive=False)
 
     def on_shutdown(self) -> None:
         if self.terminal_server is not None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,37 @@ def test_a_misspelt_option_key_is_a_warning_with_a_suggestion(tmp_path: Path) ->
     assert build(root, "--strict").returncode != 0
     clean = project(tmp_path / "ok", {"p.md": "```bash\nsleep 1\n```{{execute timeout=5 test-uname}}\n"})
     assert build(clean, "--strict").returncode == 0  # a known key and a free-form flag
+
+
+def test_serve_shows_a_new_record_at_once(tmp_path: Path) -> None:
+    root = project(tmp_path, {"index.md": "# P\n\n```bash\necho a\n```{{execute}}\n"}, "{record: rec.json}")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--livereload", "-a", f"127.0.0.1:{port}"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
+    )  # fmt: skip
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(iter(server.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+
+    def page() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            return str(response.read().decode())
+
+    try:
+        _wait_for(log, "Serving on")
+        assert 'data-mx-stamp="unverified"' in page()  # control: no record yet
+        time.sleep(1)
+        done = subprocess.run([sys.executable, "-m", "mkdocs_execute.cli", "run", "docs", "--record", "rec.json"],
+                              cwd=root, capture_output=True, text=True, env=ENV, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stdout
+        deadline = time.monotonic() + 30
+        while 'data-mx-stamp="verified"' not in page() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert 'data-mx-stamp="verified"' in page()  # no page was edited: the record alone was watched
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        reader.join(timeout=5)
