@@ -27,7 +27,7 @@ from markdown.preprocessors import Preprocessor
 from . import rendering
 from .including import Origin, expand, has_snippets, where
 from .lexer import Fence, Ranges
-from .model import Block, Diagnostic, Lesson
+from .model import Block, Diagnostic, Kind, Lesson
 from .parsing import PLACEHOLDER, VERBATIM_LANGUAGES, Page, Piece, front_matter_lines, language_of, parse_lines
 from .strings import strings_for
 
@@ -377,6 +377,10 @@ class _Rewriter:
             self.lines[fence.end] = self.closing(fence)
         if block is None:
             return
+        if block.kind is Kind.OUTPUT and self.state.highlighted:  # readers see what a wildcard stands for
+            for index in range(fence.start + 1, fence.end):
+                if "[..]" in self.lines[index] or "..." in self.lines[index]:
+                    self.lines[index] = rendering.WILDCARDS.sub(self.wild, self.lines[index])
         if self.state.highlighted:
             first_code = self.lines[fence.start][self.lines[fence.start].index(fence.fence) + len(fence.fence) :]
             self.lines[fence.start] = self.opening(fence, block)
@@ -399,6 +403,10 @@ class _Rewriter:
         if len(head.lstrip(" >\t")) < len(fence.fence):
             return self.indent(fence) + fence.fence
         return head
+
+    def wild(self, match: re.Match[str]) -> str:
+        indent = match.group()[: len(match.group()) - len(match.group().lstrip(" \t"))]
+        return indent + self.state.standins.token("wild", match.group().strip())
 
     def code_line(self, line: str, verbatim: bool) -> str:
         def swap(match: re.Match[str]) -> str:
@@ -499,6 +507,8 @@ class _Finish(Postprocessor):
         role, text = self.resolve(match)
         if role == "literal":
             return rendering.literal(text)
+        if role == "wild":
+            return rendering.wildcard(text, strings)
         return rendering.variable(text, values, strings)
 
     def resolve(self, match: re.Match[str]) -> tuple[str, str]:

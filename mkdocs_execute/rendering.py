@@ -71,17 +71,38 @@ def variable(name: str, values: Values, strings: Mapping[str, str]) -> str:
     return f'<span class="mx-var" data-mx-var="{name}">{escape(known)}</span>'
 
 
-def code_html(code: str, values: Values, strings: Mapping[str, str]) -> str:
-    """Escaped code with placeholder elements, for blocks rendered without a highlighter."""
+def code_html(code: str, values: Values, strings: Mapping[str, str], output: bool = False) -> str:
+    """Escaped code with placeholder elements, for blocks rendered without a highlighter; in an expected
+    output, the harness's wildcards shown as `wildcard` shows them."""
     parts = []
     last = 0
     for match in PLACEHOLDER.finditer(code):
-        parts.append(escape(code[last : match.start()], quote=False))
+        parts.append(_text(code[last : match.start()], strings, output))
         name = match["name"]
         parts.append(literal(placeholder(name)) if match["escape"] else variable(name, values, strings))
         last = match.end()
-    parts.append(escape(code[last:], quote=False))
+    parts.append(_text(code[last:], strings, output))
     return "".join(parts)
+
+
+WILDCARDS = re.compile(r"\[\.\.\]|^[ \t]*\.\.\.[ \t]*$", re.MULTILINE)
+"""The harness's wildcards in an expected output: `[..]` within a line, `...` alone on one."""
+
+
+def wildcard(text: str, strings: Mapping[str, str]) -> str:
+    """What a reader sees for a wildcard: an ellipsis that says what it stands for (copied as `…`)."""
+    label = escape(strings["wild_lines"] if text.strip() == "..." else strings["wild"])
+    return f'<span class="mx-wild" role="img" aria-label="{label}" title="{label}">…</span>'
+
+
+def _text(text: str, strings: Mapping[str, str], output: bool) -> str:
+    if not output or ("[..]" not in text and "..." not in text):
+        return escape(text, quote=False)
+    parts, done = [], 0
+    for match in WILDCARDS.finditer(text):
+        parts += [escape(text[done : match.start()], quote=False), wildcard(match.group(), strings)]
+        done = match.end()
+    return "".join(parts) + escape(text[done:], quote=False)
 
 
 class Toolbars:
@@ -149,7 +170,7 @@ def block_html(block: Block, where: str, values: Values, toolbars: Toolbars) -> 
     """A whole block, for Markdown set-ups with no fence highlighter to hand the code to."""
     attrs = attribute_string(attributes(block, where))
     language = f' class="language-{escape(block.language)}"' if block.language else ""
-    code = code_html(block.code, values, toolbars.strings)
+    code = code_html(block.code, values, toolbars.strings, output=block.kind is Kind.OUTPUT)
     return (
         f'<div class="mx-block highlight" {attrs}>{toolbars(block, values)}'
         f"<pre><code{language}>{code}</code></pre></div>"

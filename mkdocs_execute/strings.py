@@ -12,6 +12,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "copy_label": "Copy the command",
         "run_label": "Run the command in the terminal",
         "output_label": "Expected output",
+        "wild": "varies with your environment",
+        "wild_lines": "lines that vary with your environment",
         "copied": "Copied!",
         "copy_failed": "Could not copy: select the command and copy it by hand.",
         "run_fallback": "No terminal is connected: the command was copied. "
@@ -45,6 +47,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "copy_label": "Copier la commande",
         "run_label": "Exécuter la commande dans le terminal",
         "output_label": "Sortie attendue",
+        "wild": "varie selon votre environnement",
+        "wild_lines": "des lignes qui varient selon votre environnement",
         "copied": f"Copié{NNBSP}!",
         "copy_failed": f"Copie impossible{NBSP}: sélectionnez la commande et copiez-la à la main.",
         "run_fallback": f"Aucun terminal n’est connecté{NBSP}: la commande a été copiée. "

@@ -88,3 +88,22 @@ def test_a_fence_that_never_closes_is_text_so_later_markers_count() -> None:
     assert [b.code for b in lesson.blocks] == ["oc get memcached"]
     assert [d.code for d in lesson.diagnostics] == ["unclosed-fence"]
     assert render(text).count("data-mx-kind=") == 1
+
+
+# -- expected outputs as readers see them ---------------------------------------------------------------------
+
+WILD = "```bash\necho '...'\nls [..]\n```{{execute}}\n\n```\nNAME [..] READY\n...\nend\n```{{output}}\n"
+
+
+@pytest.mark.parametrize("plain", [False, True], ids=["material", "plain"])
+def test_wildcards_show_as_an_ellipsis_that_says_what_it_stands_for(plain: bool) -> None:
+    html = render(WILD, plain=plain)
+    output = html[html.index('data-mx-kind="output"') :]
+    assert "[..]" not in output and "\n...\n" not in output
+    assert output.count('class="mx-wild"') == 2
+    assert 'aria-label="varie selon votre environnement"' in output
+    assert 'aria-label="des lignes qui varient selon votre environnement"' in output
+    command = html[: html.index('data-mx-kind="output"')]
+    assert "mx-wild" not in command and "ls [..]" in command  # a command keeps its text: only outputs change
+    (block, expected) = parse(WILD).blocks
+    assert expected.code == "NAME [..] READY\n...\nend"  # the harness still reads the source
