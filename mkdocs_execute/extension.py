@@ -91,7 +91,7 @@ class _Standins:
         return f"mxq{_letters(len(self.names) - 1)}qxm"
 
 
-_STANDIN = re.compile(r"mxq([a-z]+)qxm")
+_STANDIN = re.compile(r"mxq([a-z]+?)qxm")  # lazy: two stand-ins side by side stay two
 _SLOT = 'data-mx-slot="'
 """The attribute a fence carries through SuperFences; `_Finish` writes ours in its place."""
 _TOKENS = re.compile(_STANDIN.pattern + "|" + PLACEHOLDER.pattern + "|" + re.escape(_SLOT))

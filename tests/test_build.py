@@ -273,3 +273,9 @@ def test_serve_shows_a_new_record_at_once(tmp_path: Path) -> None:
         server.terminate()
         server.wait(timeout=10)
         reader.join(timeout=5)
+
+
+def test_the_lesson_tells_readers_how_to_run_commands_from_the_published_site(built_site: Path) -> None:
+    html = (built_site / "executer-depuis-ce-site" / "index.html").read_text()
+    assert "Exécuter les commandes depuis ce site" in html and "Vos valeurs" in html
+    assert "terminal" in html and "--origin" in html and "Sécurité" in html

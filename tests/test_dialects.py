@@ -105,5 +105,12 @@ def test_wildcards_show_as_an_ellipsis_that_says_what_it_stands_for(plain: bool)
     assert 'aria-label="des lignes qui varient selon votre environnement"' in output
     command = html[: html.index('data-mx-kind="output"')]
     assert "mx-wild" not in command and "ls [..]" in command  # a command keeps its text: only outputs change
-    (block, expected) = parse(WILD).blocks
+    (_, expected) = parse(WILD).blocks
     assert expected.code == "NAME [..] READY\n...\nend"  # the harness still reads the source
+
+
+def test_placeholders_and_wildcards_side_by_side_stay_apart() -> None:
+    html = render("```bash\nls\n```{{execute}}\n\n```\nNamespace:[..][[HOST_IP]]\n```{{output}}\n")
+    assert 'mx-wild" role="img"' in html and '<span class="mx-var" data-mx-var="HOST_IP">10.0.0.7</span>' in html
+    both = render("```bash\necho [[HOST_IP]][[USER_NAME]]\n```{{execute}}\n")
+    assert 'data-mx-var="HOST_IP"' in both and 'data-mx-var="USER_NAME"' in both
