@@ -115,6 +115,7 @@ class ExecuteExtension(Extension):
             "variables": [{}, "Placeholder values by name; None leaves the value to the reader."],
             "strict": [False, "Fail on an unknown marker or an undefined placeholder."],
             "language": ["en", "Language of the UI strings (fr, en)."],
+            "fields": [{}, "Per placeholder a reader fills in: {label, help, secret} for the values panel."],
             "defer_toolbars": [
                 "",
                 "A key: toolbars stay in an HTML comment until `open_toolbars` opens them (the plugin does).",
@@ -158,13 +159,23 @@ class ExecuteExtension(Extension):
         return {str(name): None if value in (None, "") else str(value) for name, value in given.items()}
 
     @cached_property
+    def fields(self) -> dict[str, str]:
+        """Attributes for the values panel, by placeholder name (its label, help and whether it is secret)."""
+        given = self.getConfig("fields") or {}
+        return {
+            str(name): rendering.field_attributes(spec.get("label"), spec.get("help"), bool(spec.get("secret")))
+            for name, spec in given.items()
+            if isinstance(spec, dict)
+        }
+
+    @cached_property
     def strings(self) -> dict[str, str]:
         return strings_for(self.getConfig("language"))
 
     @cached_property
     def toolbars(self) -> rendering.Toolbars:
         """Toolbars always start deferred, so the postprocessor never rewrites their markup."""
-        return rendering.Toolbars(self.strings, self.getConfig("defer_toolbars") or secrets.token_hex(4))
+        return rendering.Toolbars(self.strings, self.getConfig("defer_toolbars") or secrets.token_hex(4), self.fields)
 
     def set_language(self, language: str) -> None:
         """Another language for the pages that follow (mkdocs-static-i18n builds one language after another)."""
@@ -173,7 +184,7 @@ class ExecuteExtension(Extension):
             self.__dict__.pop("strings", None)
             if "toolbars" in self.__dict__:  # the same key: toolbars written before still open
                 key = self.toolbars.opening.removeprefix("<!--mx-toolbar-").rstrip()
-                self.__dict__["toolbars"] = rendering.Toolbars(self.strings, key)
+                self.__dict__["toolbars"] = rendering.Toolbars(self.strings, key, self.fields)
 
     def open_toolbars(self, html: str) -> str:
         """`html` with its deferred toolbars written out."""
@@ -509,7 +520,7 @@ class _Finish(Postprocessor):
             return rendering.literal(text)
         if role == "wild":
             return rendering.wildcard(text, strings)
-        return rendering.variable(text, values, strings)
+        return rendering.variable(text, values, strings, self.state.extension.fields)
 
     def resolve(self, match: re.Match[str]) -> tuple[str, str]:
         whole = match.group()

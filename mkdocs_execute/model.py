@@ -118,3 +118,10 @@ class Lesson:
     def names(self) -> list[str]:
         """Placeholder names in order of first use."""
         return list(dict.fromkeys(p.name for p in self.placeholders))
+
+
+def variable_value(given: object) -> str | None:
+    """A placeholder's value in a config: plain, or the `value` of a `{label, help, value}` mapping; empty
+    (None or `""`, as TOML leaves it) means each reader fills it in."""
+    value = given.get("value") if isinstance(given, dict) else given
+    return None if value is None or value == "" else str(value)

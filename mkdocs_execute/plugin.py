@@ -26,6 +26,7 @@ from mkdocs.utils.templates import TemplateContext
 
 from . import assets
 from .extension import ExecuteExtension, ExtensionVersionError, PageContext, check_superfences
+from .model import variable_value
 from .parsing import front_matter_lines
 from .project import source_path
 from .records import RecordError, read_record
@@ -50,8 +51,9 @@ _NAME = re.compile(r"[A-Z][A-Z0-9_]*$")
 
 
 class ExecuteConfig(base.Config):
-    variables = c.DictOfItems(c.Optional(c.Type((str, int, float))), default={})
-    """Placeholder values by name; an empty value is filled in by each reader."""
+    variables = c.DictOfItems(c.Optional(c.Type((str, int, float, dict))), default={})
+    """Placeholder values by name; an empty value is filled in by each reader. A mapping gives a reader-filled
+    one a label and a help text: `HOST_IP: {label: "Adresse IP du cluster", help: "…", value: null}`."""
     strict = c.Type(bool, default=False)
     """Fail the build on an unknown marker or an undeclared placeholder."""
     secrets = c.ListOfItems(c.Type(str), default=[])
@@ -100,8 +102,10 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         if bad:
             raise PluginError(f"execute: variable names must be upper-case like HOST_IP, not {', '.join(bad)}")
         self.language = str(config.theme.get("language") or config.theme.get("locale") or "en")
+        self.check_variables()
         self.extension = ExecuteExtension(
             variables=self.values,
+            fields=self.fields,
             strict=self.config.strict,
             language=self.language,
             defer_toolbars=secrets.token_hex(4),  # a writer's own comment can never look like ours
@@ -114,6 +118,13 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         config.extra_javascript.append(f"{ASSETS}/execute.js")
         self.start_terminal(config)
         return config
+
+    def check_variables(self) -> None:
+        for name, given in self.config.variables.items():
+            if isinstance(given, dict) and (set(given) - {"label", "help", "value"} or not all(
+                value is None or isinstance(value, (str, int, float)) for value in given.values()
+            )):  # fmt: skip
+                raise PluginError(f"execute: variable {name} takes a value, or a mapping of label, help and value")
 
     def start_terminal(self, config: MkDocsConfig) -> None:
         """`terminal: local` under `mkdocs serve`: one terminal server for the whole session."""
@@ -142,7 +153,16 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
 
     @property
     def values(self) -> dict[str, str | None]:
-        return {k: None if v is None or v == "" else str(v) for k, v in self.config.variables.items()}
+        return {k: variable_value(v) for k, v in self.config.variables.items()}
+
+    @property
+    def fields(self) -> dict[str, dict[str, object]]:
+        """What the values panel shows for each reader-filled placeholder: label, help, secret (a password field)."""
+        found: dict[str, dict[str, object]] = {}
+        for name, given in self.config.variables.items():
+            spec = given if isinstance(given, dict) else {}
+            found[name] = {"label": spec.get("label"), "help": spec.get("help"), "secret": name in self.config.secrets}
+        return found
 
     def report(self, messages: list[str]) -> None:
         if self.config.strict:

@@ -9,6 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .model import variable_value
+
 CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
 
 
@@ -87,7 +89,8 @@ def load_project(config_file: Path) -> Project:
     root = config_file.resolve().parent
     plugin = config.plugins.get("execute")
     settings = getattr(plugin, "config", None)
-    variables = {str(k): None if v in (None, "") else str(v) for k, v in getattr(settings, "variables", {}).items()}
+    given = getattr(settings, "variables", {}).items()
+    variables = {str(k): variable_value(v) for k, v in given}
     return Project(
         root=root,
         docs_dir=Path(config.docs_dir).resolve(),

@@ -62,16 +62,32 @@ def command(block: Block, values: Values) -> str:
     return PLACEHOLDER.sub(value, code) if "[[" in code else code
 
 
-def variable(name: str, values: Values, strings: Mapping[str, str]) -> str:
-    """The element that stands for one placeholder occurrence."""
+def variable(name: str, values: Values, strings: Mapping[str, str], fields: Mapping[str, str] | None = None) -> str:
+    """The element that stands for one placeholder occurrence; one the reader fills carries what the values
+    panel needs (`fields`: ready attributes by name, such as its label and whether it is secret)."""
     known = values.get(name)
     if known is None:
         title = escape(strings["unset"].format(name=name))
-        return f'<span class="mx-var mx-var--unset" data-mx-var="{name}" title="{title}">{name}</span>'
+        extra = fields.get(name, "") if fields else ""
+        return f'<span class="mx-var mx-var--unset" data-mx-var="{name}"{extra} title="{title}">{name}</span>'
     return f'<span class="mx-var" data-mx-var="{name}">{escape(known)}</span>'
 
 
-def code_html(code: str, values: Values, strings: Mapping[str, str], output: bool = False) -> str:
+def field_attributes(label: str | None, help_text: str | None, secret: bool) -> str:
+    """` data-mx-label="…" data-mx-help="…" data-mx-secret=""`, for what is given."""
+    parts = []
+    if label:
+        parts.append(f' data-mx-label="{escape(label)}"')
+    if help_text:
+        parts.append(f' data-mx-help="{escape(help_text)}"')
+    if secret:
+        parts.append(' data-mx-secret=""')
+    return "".join(parts)
+
+
+def code_html(
+    code: str, values: Values, strings: Mapping[str, str], output: bool = False, fields: Mapping[str, str] | None = None
+) -> str:
     """Escaped code with placeholder elements, for blocks rendered without a highlighter; in an expected
     output, the harness's wildcards shown as `wildcard` shows them."""
     parts = []
@@ -79,7 +95,7 @@ def code_html(code: str, values: Values, strings: Mapping[str, str], output: boo
     for match in PLACEHOLDER.finditer(code):
         parts.append(_text(code[last : match.start()], strings, output))
         name = match["name"]
-        parts.append(literal(placeholder(name)) if match["escape"] else variable(name, values, strings))
+        parts.append(literal(placeholder(name)) if match["escape"] else variable(name, values, strings, fields))
         last = match.end()
     parts.append(_text(code[last:], strings, output))
     return "".join(parts)
@@ -114,8 +130,9 @@ class Toolbars:
     markup was a third of the plugin's build time, and search would skip them anyway).
     """
 
-    def __init__(self, strings: Mapping[str, str], key: str) -> None:
+    def __init__(self, strings: Mapping[str, str], key: str, fields: Mapping[str, str] | None = None) -> None:
         self.strings = strings
+        self.fields = fields or {}
         self.opening = f"<!--mx-toolbar-{key} "
         copy = _button("copy", strings)
         self.buttons = {Kind.COPY: copy, Kind.OPEN: copy, Kind.EXECUTE: copy + _button("run", strings)}
@@ -162,7 +179,7 @@ def _button(action: str, strings: Mapping[str, str]) -> str:
 
 def inline_html(block: Block, where: str, values: Values, toolbars: Toolbars) -> str:
     attrs = attribute_string(attributes(block, where))
-    code = code_html(block.code, values, toolbars.strings)
+    code = code_html(block.code, values, toolbars.strings, fields=toolbars.fields)
     return f'<span class="mx-inline" {attrs}><code>{code}</code>{toolbars(block, values)}</span>'
 
 
@@ -170,7 +187,7 @@ def block_html(block: Block, where: str, values: Values, toolbars: Toolbars) -> 
     """A whole block, for Markdown set-ups with no fence highlighter to hand the code to."""
     attrs = attribute_string(attributes(block, where))
     language = f' class="language-{escape(block.language)}"' if block.language else ""
-    code = code_html(block.code, values, toolbars.strings, output=block.kind is Kind.OUTPUT)
+    code = code_html(block.code, values, toolbars.strings, block.kind is Kind.OUTPUT, toolbars.fields)
     return (
         f'<div class="mx-block highlight" {attrs}>{toolbars(block, values)}'
         f"<pre><code{language}>{code}</code></pre></div>"

@@ -7,15 +7,17 @@
   const TERM = __MX_TERMINAL__; // null, {url} (a remote terminal) or {config} (mkdocs serve's own)
   const BASE = (document.currentScript?.src || "").replace(/[^/]*$/, "");
   const MARK = 6973; // OSC number the terminal server's bash prints with each prompt
-  const KEY = "mkdocs-execute:values";
+  const KEY = "mkdocs-execute:values"; // localStorage: what a reader keeps from visit to visit
+  const SECRET_KEY = "mkdocs-execute:secrets"; // sessionStorage: secret values end with the tab
   const NAME = /\[\[([A-Z][A-Z0-9_]*)\]\]/g;
   const prior = window.mkdocsExecute || {};
   if (prior.ready) return; // the script ran already (e.g. re-inserted by instant navigation)
 
-  const load = () => {
+  const secrets = new Set(); // names the page marks secret (data-mx-secret): never written to localStorage
+  const read = (storage, key) => {
     let stored = null;
     try {
-      stored = JSON.parse(localStorage.getItem(KEY) || "{}");
+      stored = JSON.parse(storage.getItem(key) || "{}");
     } catch (e) {
       stored = null;
     }
@@ -24,6 +26,18 @@
       for (const name of Object.keys(stored)) if (typeof stored[name] === "string") values[name] = stored[name];
     }
     return values;
+  };
+  const store = (storage, key, values) => {
+    try {
+      storage.setItem(key, JSON.stringify(values));
+    } catch (e) {
+      /* storage unavailable: the value lasts for this page only */
+    }
+  };
+  const load = () => {
+    const values = read(localStorage, KEY);
+    for (const name of secrets) delete values[name]; // an old copy of a secret is not trusted nor shown
+    return Object.assign(values, read(sessionStorage, SECRET_KEY));
   };
 
   /* The command to copy or run: `[[NAME]]` left by the build gets the reader's value, if any. */
@@ -38,6 +52,7 @@
 
   /* Show the reader's values in every placeholder the build left for them (as text only). */
   const apply = (root) => {
+    for (const el of (root || document).querySelectorAll("[data-mx-secret]")) secrets.add(el.dataset.mxVar);
     const values = load();
     for (const el of (root || document).querySelectorAll("[data-mx-var]")) {
       const d = el.dataset;
@@ -67,6 +82,7 @@
       if (el.dataset.mxFill) names.add(el.dataset.mxVar);
       for (const n of (el.dataset.mxVars || "").split(" ")) if (n) names.add(n);
     }
+    const about = (name) => document.querySelector(`[data-mx-var="${name}"].mx-var--unset, [data-mx-var="${name}"][data-mx-label]`);
     if (!names.size) return;
     const values = load();
     const box = make("details", "mx-values");
@@ -74,11 +90,19 @@
     box.open = [...names].some((n) => !(n in values));
     box.append(make("summary", "", T.values_title), make("p", "", T.values_help));
     for (const name of names) {
+      const d = about(name)?.dataset || {};
       const label = make("label", "mx-values__item");
       const input = make("input");
-      Object.assign(input, { type: "text", name, value: values[name] || "", spellcheck: false, autocomplete: "off" });
+      const type = "mxSecret" in d ? "password" : "text"; // a secret is typed unseen, kept in this tab only
+      Object.assign(input, { type, name, value: values[name] || "", spellcheck: false, autocomplete: "off" });
       input.dataset.mxInput = name;
-      label.append(make("span", "", name), input);
+      label.append(make("span", "mx-values__label", d.mxLabel || name), input);
+      if (d.mxHelp) {
+        const help = make("span", "mx-values__help", d.mxHelp);
+        help.id = "mx-help-" + name;
+        input.setAttribute("aria-describedby", help.id);
+        label.append(help);
+      }
       box.append(label);
     }
     const title = article.querySelector(":scope > h1");
@@ -139,11 +163,11 @@
     button.mxTimer = setTimeout(() => button.classList.remove(name), 2000);
   };
 
-  const copyFrom = (button, bar, command, message, ms) =>
+  const copyFrom = (button, bar, command, message, ms, mark = "mx-done") =>
     copy(command).then(
       () => {
         say(bar, message, ms);
-        flag(button, "mx-done");
+        flag(button, mark);
       },
       () => {
         say(bar, T.copy_failed, 6000);
@@ -160,7 +184,7 @@
   const run = (button, box, bar, command) => {
     const terminal = api.terminal;
     if (!terminal || typeof terminal.send !== "function") {
-      return copyFrom(button, bar, command, T.run_fallback, 6000);
+      return copyFrom(button, bar, command, T.run_fallback, 6000, "mx-copied"); // nothing ran: no success mark
     }
     if (box.classList.contains("mx-busy")) return;
     const d = box.dataset;
@@ -168,6 +192,7 @@
       terminal: Number(d.mxTerminal) || 1,
       interrupt: "mxInterrupt" in d,
       noNewline: "mxNoNewline" in d,
+      ctrlSeq: "mxCtrlSeq" in d,
       host: d.mxHost ? Number(d.mxHost) : undefined,
       timeout: d.mxTimeout ? Number(d.mxTimeout) : undefined,
       source: d.mxSource,
@@ -179,7 +204,7 @@
       .then(() => terminal.send(command, options))
       .then(
         () => say(bar, ""),
-        () => copyFrom(button, bar, command, T.terminal_unreachable, 6000),
+        (error) => copyFrom(button, bar, command, error?.mxReason || T.terminal_unreachable, 6000, "mx-copied"),
       )
       .finally(() => busy(box, false));
   };
@@ -335,9 +360,19 @@
   const session = (n) =>
     sessions[n] && !sessions[n].closed ? sessions[n] : loadXterm().then(endpoint).then((where) => connect(n, where));
 
+  /* `^C` → Ctrl-C (0x03): each `^X` becomes its control character, other text is typed as it is. */
+  const control = (text) =>
+    text.trim().replace(/\^([@A-Za-z\[\\\]^_?])/g, (all, key) =>
+      key === "?" ? "\x7f" : String.fromCharCode(key.toUpperCase().charCodeAt(0) & 0x1f),
+    );
+
   const terminal = TERM && {
     async send(command, o) {
       lastRun = o.element?.querySelector('[data-mx-action="run"]') || lastRun;
+      if (o.host && o.host > 1) {
+        // One machine behind this terminal: say so rather than run a HOST2 command on host 1.
+        throw Object.assign(new Error("no such host"), { mxReason: T.no_host.replace("{n}", o.host) });
+      }
       const s = await session(o.terminal);
       select(o.terminal);
       await s.ready;
@@ -346,6 +381,10 @@
       if (o.interrupt) {
         s.input("\x03");
         await prompt(s, 1000); // the prompt Ctrl-C brings back, or give up waiting after a second
+      }
+      if (o.ctrlSeq) {
+        s.input(control(command)); // ^C, ^D, ^Z, ^L, ^[…: the keys, not their spelling
+        return;
       }
       s.term.paste(command); // bracketed paste: a multi-line command runs as one, with one prompt after it
       if (o.noNewline) return;
@@ -367,14 +406,14 @@
     terminal: prior.terminal || terminal || null,
     values: load,
     setValue(name, value) {
-      const values = load();
-      if (value == null || value === "") delete values[name];
-      else values[name] = String(value);
-      try {
-        localStorage.setItem(KEY, JSON.stringify(values));
-      } catch (e) {
-        /* storage unavailable: the value lasts for this page only */
-      }
+      const secret = secrets.has(name);
+      const kept = read(localStorage, KEY);
+      const session = read(sessionStorage, SECRET_KEY);
+      delete kept[name];
+      delete session[name];
+      if (value != null && value !== "") (secret ? session : kept)[name] = String(value);
+      store(localStorage, KEY, kept);
+      store(sessionStorage, SECRET_KEY, session);
       apply(document);
     },
     command: (el) => {
@@ -390,19 +429,52 @@
   });
   window.mkdocsExecute = api;
 
+  /* The names a command still needs from the reader. */
+  const missing = (bar) => {
+    const values = load();
+    return (bar.dataset.mxVars || "").split(" ").filter((n) => n && !(n in values));
+  };
+
+  /* Copy or Run with a value still to fill in: ask for it, then do what was asked once it is given. */
+  let pending = null;
+  const ask = (button, box, bar, names) => {
+    pending = { button, box, bar };
+    panel();
+    const values = document.querySelector(".mx-values");
+    if (values) values.open = true;
+    const labels = names.map((n) => document.querySelector(`[data-mx-input="${n}"]`)?.previousElementSibling?.textContent || n);
+    say(bar, T.missing.replace("{names}", labels.join(", ")), 0);
+    document.querySelector(`[data-mx-input="${names[0]}"]`)?.focus();
+  };
+  const later = () => {
+    if (!pending || missing(pending.bar).length) return;
+    const { button, box, bar } = pending;
+    pending = null;
+    act(button, box, bar);
+  };
+
+  const act = (button, box, bar) => {
+    const names = missing(bar);
+    if (names.length) return ask(button, box, bar, names);
+    const command = fill(bar);
+    if (button.dataset.mxAction === "run") run(button, box, bar, command);
+    else copyFrom(button, bar, command, T.copied, 2000);
+  };
+
   document.addEventListener("click", (event) => {
     const button = event.target instanceof Element && event.target.closest("[data-mx-action]");
     const bar = button && button.closest(".mx-toolbar");
     const box = bar && bar.closest("[data-mx-kind]");
     if (!box) return;
     event.preventDefault();
-    const command = fill(bar);
-    if (button.dataset.mxAction === "run") run(button, box, bar, command);
-    else copyFrom(button, bar, command, T.copied, 2000);
+    act(button, box, bar);
   });
   document.addEventListener("input", (event) => {
     const name = event.target.dataset?.mxInput;
     if (name) api.setValue(name, event.target.value);
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target.dataset?.mxInput) later(); // a field left, or Enter: what waited for it runs now
   });
   window.addEventListener("storage", (event) => {
     if (event.key !== KEY && event.key !== null) return;

@@ -236,6 +236,10 @@ Toujours [[HOST_IP]].
 ```bash
 curl http://[[HOST_IP]]/
 ```{{execute}}
+
+Dans le terminal 3 : `sleep 60`{{execute T3}}, puis `^C`{{execute T3 ctrl-seq}}.
+
+Sur l'hôte 2 : `hostname`{{execute HOST2}}.
 """
 
 
@@ -362,3 +366,61 @@ def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 @pytest.fixture
 def zensical_tab(browser: Any, zensical_site: Site) -> Iterator[Tab]:
     yield from _tab(browser, zensical_site.url)
+
+
+VALUES_YML = """\
+site_name: Valeurs
+site_url: {url}
+theme: {name: material, language: fr, font: false}
+plugins:
+  - execute:
+      secrets: [OPENSHIFT_TOKEN]
+      variables:
+        HOST_IP: {label: "Adresse IP du cluster", help: "Celle que la console affiche", value: null}
+        OPENSHIFT_TOKEN:
+markdown_extensions: [attr_list, md_in_html, pymdownx.superfences, pymdownx.highlight]
+"""
+VALUES_MD = """\
+# Valeurs
+
+```bash
+oc login --token=[[OPENSHIFT_TOKEN]] https://[[HOST_IP]]:6443
+```{{execute}}
+
+```bash
+ping -c 1 [[HOST_IP]]
+```{{copy}}
+"""
+
+
+@pytest.fixture(scope="session")
+def values_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A site whose placeholders carry a label, a help text, and a secret."""
+    project = tmp_path_factory.mktemp("values-site")
+    built = project / "site"
+    built.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built)))
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    (project / "docs").mkdir()
+    (project / "mkdocs.yml").write_text(VALUES_YML.replace("{url}", url), encoding="utf-8")
+    (project / "docs" / "index.md").write_text(VALUES_MD, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(built)],
+        cwd=project, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, check=False,
+    )  # fmt: skip
+    if result.returncode:
+        server.server_close()
+        pytest.fail(f"mkdocs build failed:\n{result.stderr}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(url, built)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def values_tab(browser: Any, values_site: Site) -> Iterator[Tab]:
+    yield from _tab(browser, values_site.url)

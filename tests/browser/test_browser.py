@@ -74,9 +74,10 @@ def test_copy_puts_the_substituted_command_on_the_clipboard(tab: Tab) -> None:
     # The titled block shows line numbers and an annotation marker; neither is copied.
     shown = page.inner_text(f"{TITLED} table")
     assert re.search(r"^1\s*$", shown, re.MULTILINE) and page.locator(f"{TITLED} .md-annotation").count() == 1
-    page.click(f"{TITLED} .mx-copy")
-    wait_status(tab, TITLED, FR["copied"])
-    assert tab.clipboard() == "login --token=[[TOKEN]]\nwhoami"
+    page.click(f"{TITLED} .mx-copy")  # its [[TOKEN]] is still to fill in: nothing copied, the reader is asked
+    wait_status(tab, TITLED, FR["missing"].format(names="TOKEN"))
+    assert tab.clipboard() == "echo 10.1.2.3"
+    assert page.evaluate("document.activeElement.dataset.mxInput") == "TOKEN"
 
     # Material's own copy button is hidden where ours replaces it, kept on expected output.
     assert not page.locator(f"{ECHO} .md-code__nav").is_visible()
@@ -92,9 +93,10 @@ def test_copy_puts_the_substituted_command_on_the_clipboard(tab: Tab) -> None:
 def test_reader_values_fill_commands_and_stay_text(tab: Tab) -> None:
     page = tab.page
     assert {(s["text"], s["unset"]) for s in var_spans(tab, "TOKEN")} == {("TOKEN", True)}
+    tab.set_clipboard("before")
     page.click(f"{TITLED} .mx-copy")
-    wait_status(tab, TITLED, FR["copied"])
-    assert "[[TOKEN]]" in tab.clipboard()
+    wait_status(tab, TITLED, FR["missing"].format(names="TOKEN"))
+    assert tab.clipboard() == "before"  # never `[[TOKEN]]` handed out
 
     page.evaluate("window.mkdocsExecute.setValue('TOKEN', 's3cr3t')")
     assert {(s["text"], s["unset"]) for s in var_spans(tab, "TOKEN")} == {("s3cr3t", False)}

@@ -254,3 +254,36 @@ def test_unreachable_terminal_copies_instead(live: Tab) -> None:
     assert "mx-busy" not in str(page.get_attribute(ANSWER, "class"))
     # The only error is the browser's own report of the refused request.
     assert all("ERR_FAILED" in e or "Failed to fetch" in e for e in live.errors), live.errors
+
+
+SLEEP_3 = '.mx-inline[data-mx-source="docs/suite.md:9"]:not([data-mx-ctrl-seq])'
+CTRL_C = '.mx-inline[data-mx-source="docs/suite.md:9"][data-mx-ctrl-seq]'
+HOST_2 = '.mx-inline[data-mx-source="docs/suite.md:11"]'
+
+
+@pytest.mark.browser
+def test_ctrl_seq_sends_the_control_key_it_names(live: Tab) -> None:
+    page = live.page
+    live.open("suite/")
+    page.click(f"{SLEEP_3} .mx-run")
+    page.wait_for_function(f"document.querySelector('{SLEEP_3}').getAttribute('aria-busy') === 'true'")
+    page.wait_for_timeout(500)
+    assert page.get_attribute(SLEEP_3, "aria-busy") == "true"  # control: the sleep runs
+    page.click(f"{CTRL_C} .mx-run")
+    wait_idle(live, SLEEP_3, timeout=5000)  # Ctrl-C ended it: its prompt came back long before 60 s
+    assert "bash: :s^C" not in screen(live, 3) and "substitution failed" not in screen(live, 3)
+    assert live.errors == []
+
+
+@pytest.mark.browser
+def test_a_host_the_terminal_lacks_is_said_not_run_in_terminal_1(live: Tab) -> None:
+    page = live.page
+    live.open("suite/")
+    tabs = page.locator('.mx-drawer [role="tab"]').count()
+    page.click(f"{HOST_2} .mx-run")
+    page.wait_for_function(
+        "([s, t]) => document.querySelector(s + ' .mx-status').textContent === t",
+        arg=[HOST_2, FR["no_host"].format(n=2)],
+    )
+    assert live.clipboard() == "hostname"  # copied instead
+    assert page.locator('.mx-drawer [role="tab"]').count() == tabs  # no terminal opened for it
