@@ -110,16 +110,10 @@
     else article.prepend(box);
   };
 
-  /* Label expected output; keep a block title readable by reserving the toolbar's width in it. */
+  /* Label expected output. */
   const decorate = (root) => {
     for (const box of (root || document).querySelectorAll('[data-mx-kind="output"]')) {
       box.setAttribute("data-mx-ui-label", T.output_label);
-    }
-    for (const bar of (root || document).querySelectorAll("[data-mx-kind] > .mx-toolbar")) {
-      const box = bar.parentElement;
-      if (box.querySelector(".filename") && bar.offsetWidth) {
-        box.style.setProperty("--mx-tw", bar.offsetWidth + "px");
-      }
     }
   };
 
@@ -254,6 +248,40 @@
     if (lastRun && lastRun.isConnected) lastRun.focus();
   };
 
+  /* The drawer's height: dragged on its top edge (or arrow keys there), remembered for the next pages. */
+  const HEIGHT = "mkdocs-execute:drawer-height";
+  const setHeight = (px) => {
+    const h = Math.round(Math.max(120, Math.min(px, window.innerHeight * 0.9)));
+    document.documentElement.style.setProperty("--mx-drawer-height", h + "px");
+    try {
+      localStorage.setItem(HEIGHT, String(h));
+    } catch (e) {
+      /* not remembered: it still applies here */
+    }
+    Object.values(sessions).forEach((s) => s.panel.hidden || s.fit.fit());
+  };
+  const grip = () => {
+    const el = make("div", "mx-drawer__grip");
+    Object.assign(el, { tabIndex: 0, title: T.terminal_resize });
+    el.setAttribute("role", "separator");
+    el.setAttribute("aria-orientation", "horizontal");
+    el.setAttribute("aria-label", T.terminal_resize);
+    el.addEventListener("pointerdown", (down) => {
+      el.setPointerCapture(down.pointerId);
+      const move = (e) => setHeight(window.innerHeight - e.clientY);
+      el.addEventListener("pointermove", move);
+      el.addEventListener("pointerup", () => el.removeEventListener("pointermove", move), { once: true });
+    });
+    el.addEventListener("keydown", (e) => {
+      if (e.key !== "ArrowUp" && e.key !== "ArrowDown") return;
+      e.preventDefault();
+      setHeight(drawer.offsetHeight + (e.key === "ArrowUp" ? 40 : -40));
+    });
+    const saved = Number(localStorage.getItem(HEIGHT));
+    if (saved) document.documentElement.style.setProperty("--mx-drawer-height", saved + "px");
+    return el;
+  };
+
   const makeDrawer = () => {
     drawer = make("section", "mx-drawer");
     drawer.setAttribute("aria-label", T.terminal);
@@ -266,7 +294,7 @@
     close.setAttribute("aria-label", T.terminal_close);
     close.onclick = hide;
     bar.append(tabs, make("span", "mx-drawer__hint", T.terminal_keys), close);
-    drawer.append(bar, make("div", "mx-drawer__panels"));
+    drawer.append(grip(), bar, make("div", "mx-drawer__panels"));
     document.body.append(drawer);
     window.addEventListener("resize", () => Object.values(sessions).forEach((s) => s.panel.hidden || s.fit.fit()));
   };
