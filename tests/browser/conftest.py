@@ -101,6 +101,7 @@ top
 Page suivante : [Suite](suite.md).
 """.replace("TITLE", TITLE)
 
+LONG = "oc new-app --name=une-application-au-nom-vraiment-tres-long --image-stream=openshift/flux:latest " * 2
 SUITE_MD = """\
 # Suite
 
@@ -111,7 +112,18 @@ curl http://[[HOST_IP]]/?t=[[TOKEN]]
 ```{{execute}}
 
 En ligne : `pwd`{{execute}}.
-"""
+
+Une très longue commande : `LONG`{{execute}}.
+
+```bash
+oc get pods
+```{{execute}}
+
+```
+NAME [..] READY
+...
+```{{output}}
+""".replace("LONG", LONG.strip())
 
 
 @dataclass

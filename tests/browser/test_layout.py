@@ -94,3 +94,48 @@ def test_the_measure_sees_an_overlap(browser: Any, own_site: str) -> None:
         assert page.evaluate(MEASURE)["covered"] > 0
     finally:
         context.close()
+
+
+OUTPUT_COPY = '[data-mx-kind="output"] :is(.md-code__button[data-md-type="copy"], .md-clipboard)'
+
+
+@pytest.mark.browser
+def test_a_long_inline_command_wraps_inside_its_column_on_a_phone(browser: Any, site: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 900}, locale="fr-FR")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url.rstrip("/"))
+    page = context.new_page()
+    try:
+        page.goto(site.url + "suite/")
+        page.wait_for_function("window.mkdocsExecute && window.mkdocsExecute.ready")
+        found = page.evaluate(MEASURE)
+        assert found["blocks"] >= 3 and found["outside"] == 0 and found["covered"] == 0
+        page.add_style_tag(content=".mx-inline code{white-space:nowrap!important}")
+        assert page.evaluate(MEASURE)["outside"] > 0  # negative: unwrapped, it runs past the column
+        # Material's copy button on an expected output copies what the reader sees: an ellipsis, no `[..]`.
+        page.click(OUTPUT_COPY)
+        page.wait_for_function("navigator.clipboard.readText().then(t => t.includes('NAME'))")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert "[..]" not in copied and "…" in copied
+    finally:
+        context.close()
+
+
+DRAWER = (
+    '<section class="mx-drawer"><button class="mx-button mx-drawer__close">×</button>'
+    '<button class="mx-button mx-copy">c</button></section>'
+)
+ICONS = "[...document.querySelectorAll('.mx-drawer button')].map(b => getComputedStyle(b, '::before').display)"
+
+
+@pytest.mark.browser
+def test_the_drawer_close_button_has_no_blank_icon(browser: Any, site: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(site.url)
+        page.wait_for_function("window.mkdocsExecute && window.mkdocsExecute.ready")
+        page.evaluate("html => document.body.insertAdjacentHTML('beforeend', html)", DRAWER)
+        close, copy = page.evaluate(ICONS)
+        assert close == "none" and copy != "none"  # negative beside it: another button keeps its icon
+    finally:
+        context.close()

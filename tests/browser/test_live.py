@@ -287,3 +287,28 @@ def test_a_host_the_terminal_lacks_is_said_not_run_in_terminal_1(live: Tab) -> N
     )
     assert live.clipboard() == "hostname"  # copied instead
     assert page.locator('.mx-drawer [role="tab"]').count() == tabs  # no terminal opened for it
+
+
+@pytest.mark.browser
+def test_the_drawer_resizes_and_the_page_remembers(live: Tab) -> None:
+    page = live.page
+    page.click(f"{ANSWER} .mx-run")
+    wait_line(live, r"^mx-42\s*$")
+    before = page.evaluate("document.querySelector('.mx-drawer').offsetHeight")
+    grip = page.locator(".mx-drawer__grip").bounding_box()
+    assert grip is not None
+    page.mouse.move(grip["x"] + 50, grip["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(grip["x"] + 50, grip["y"] - 150, steps=5)
+    page.mouse.up()
+    after = page.evaluate("document.querySelector('.mx-drawer').offsetHeight")
+    assert after > before + 100  # dragged up: taller
+    page.focus(".mx-drawer__grip")
+    page.keyboard.press("ArrowDown")  # the keyboard can do it too
+    assert page.evaluate("document.querySelector('.mx-drawer').offsetHeight") < after
+    kept = page.evaluate("document.querySelector('.mx-drawer').offsetHeight")
+    live.open()  # a new page load: the drawer opens at the size the reader chose
+    page.click(f"{ANSWER} .mx-run")
+    wait_line(live, r"^mx-42\s*$")
+    assert abs(page.evaluate("document.querySelector('.mx-drawer').offsetHeight") - kept) <= 2
+    assert live.errors == []
