@@ -48,8 +48,8 @@ def settle(before: set[int], timeout: float = 10) -> list[int]:
 
 async def handshake_time(server: TerminalServer) -> float:
     start = time.monotonic()
-    async with connect(url(server), origin=ORIGIN, open_timeout=5) as ws:  # type: ignore[arg-type]
-        await ws.recv()
+    async with connect(url(server), origin=ORIGIN, open_timeout=10) as ws:  # type: ignore[arg-type]
+        await asyncio.wait_for(ws.recv(), 30)
     return time.monotonic() - start
 
 
@@ -65,7 +65,7 @@ def test_a_big_paste_without_bracketed_paste_does_not_freeze_the_server() -> Non
                 await asyncio.sleep(0.2)
                 return await handshake_time(server)  # another reader still gets in at once
 
-        assert run(scenario()) < 2
+        assert run(scenario()) < 5  # the old server waited for the shell: 20 s, the sleep's length
     finally:
         server.stop()
 
@@ -146,7 +146,7 @@ def test_setsid_children_end_with_their_connection() -> None:
             async with connect(url(server), origin=ORIGIN) as ws:  # type: ignore[arg-type]
                 await ws.recv()
                 await send(ws, "setsid sleep 300 & ( setsid sleep 301 & ); echo STARTED\r")
-                await read_until(ws, r"^STARTED")
+                await read_until(ws, r"^STARTED", timeout=60)
                 await asyncio.sleep(0.3)
                 assert len([p for p in terminal_processes() if p not in before]) >= 3  # control: they run
 
@@ -171,7 +171,7 @@ def test_bounded_load_leaves_no_stuck_handshake_and_no_process() -> None:
             text = PASTE_START + text + PASTE_END
         start = time.monotonic()
         try:
-            async with connect(url(server), origin=ORIGIN, open_timeout=5, max_size=None) as ws:  # type: ignore[arg-type]
+            async with connect(url(server), origin=ORIGIN, open_timeout=10, max_size=None) as ws:  # type: ignore[arg-type]
                 await ws.recv()
                 times.append(time.monotonic() - start)
                 await ws.send(json.dumps({"type": "input", "data": text}))
@@ -209,7 +209,7 @@ def test_sigterm_stops_the_server_and_every_shell() -> None:
             async with connect(f"{address}?token={TOKEN}", origin=ORIGIN) as ws:  # type: ignore[arg-type]
                 await ws.recv()
                 await send(ws, "setsid sleep 302 & sleep 303 & echo UP\r")
-                await read_until(ws, r"^UP")
+                await read_until(ws, r"^UP", timeout=60)  # generous: the load test may run beside it
                 await asyncio.sleep(0.3)
                 assert len([p for p in terminal_processes() if p not in before]) >= 3  # control: they run
                 process.send_signal(signal.SIGTERM)
