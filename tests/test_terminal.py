@@ -225,3 +225,10 @@ def test_a_built_site_holds_no_token_or_local_address(tmp_path: Path) -> None:
             assert (site / "assets" / "mkdocs-execute" / "vendor" / "xterm" / "LICENSE").exists()
         else:
             assert "const TERM = null;" in script
+
+
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shells start from a HOME of their own: the machine's ~/.bashrc (pyenv's rehash takes a lock) is not
+    ours to run hundreds of times, nor to kill half-way."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))

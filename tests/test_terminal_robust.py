@@ -11,13 +11,14 @@ import socket
 import time
 from pathlib import Path
 
-from test_terminal import BASH, ORIGIN, TOKEN, read_until, run, send, url
+from test_terminal import BASH, ORIGIN, TOKEN, _own_home, read_until, run, send, url
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from mkdocs_execute.terminal import Settings, TerminalServer
 
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+__all__ = ["_own_home"]  # the autouse fixture: these shells start from a HOME of their own too
 
 
 def started(**settings: int) -> TerminalServer:
@@ -200,7 +201,7 @@ def test_sigterm_stops_the_server_and_every_shell() -> None:
     before = set(terminal_processes())
     command = [sys.executable, "-m", "mkdocs_execute.cli", "terminal", "--port", "0", "--token", TOKEN,
                "--origin", ORIGIN, "--shell", BASH]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
     try:
         first = process.stdout.readline() if process.stdout else ""
         address = first.split("terminal: ", 1)[1].split("?", 1)[0]
