@@ -1,0 +1,161 @@
+"""Whole processes, side by side: mkdocs-execute's CLI against cram, prysk, pytest-codeblocks, byexample and
+plain bash, on the same trivial `echo` blocks with expected output, each in its own format.
+
+    python3 benchmarks/whole_process.py [--sizes 1,10,100,1000,5000] [--files 200x10] [--stateful 1000,2000,4000]
+                                        [--rounds 5] [--peers DIR]
+
+The peers are installed (once) into a virtual environment of their own (`--peers`, default
+`.cache/peers`), from PyPI. Every measurement is one whole process, started and timed from here, in
+interleaved order round after round (A B C…, B C… A, …); the table gives medians in ms and our time
+divided by each peer's (above 1: we are slower). Issue 14's targets: at every size ≤ 1.0x prysk and
+≤ 1.5x cram; the stateful series linear (4,000 blocks ≤ 4.5x the time of 1,000); one block ≤ 1.5x cram.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS = ("cram==0.7", "prysk==0.20.0", "pytest-codeblocks==0.18.0", "byexample==11.0.0", "pytest")
+
+
+def peers(folder: Path) -> Path:
+    """The peers' environment, made once."""
+    python = folder / "bin" / "python"
+    if not python.exists():
+        venv.create(folder, with_pip=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEERS], check=True)
+    return folder / "bin"
+
+
+def blocks(n: int, stateful: bool) -> list[tuple[str, str]]:
+    """(command, expected output) pairs; a stateful series adds a variable and a function in each block."""
+    if not stateful:
+        return [(f"echo line-{k}", f"line-{k}") for k in range(n)]
+    return [(f"v_{k}={k}; f_{k}() {{ echo $v_{k}; }}; f_{k}", str(k)) for k in range(n)]
+
+
+def write(folder: Path, name: str, pairs: list[tuple[str, str]]) -> dict[str, Path]:
+    """The same blocks in every tool's format."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ours = "".join(f"```bash\n{c}\n```{{{{execute}}}}\n\n```\n{o}\n```{{{{output}}}}\n\n" for c, o in pairs)
+    cram = "".join(f"  $ {c}\n  {o}\n" for c, o in pairs)
+    codeblocks = "".join(
+        f"```sh\n{c}\n```\n\n<!--pytest-codeblocks:expected-output-->\n\n```\n{o}\n```\n\n" for c, o in pairs
+    )
+    byexample = "".join(f"```shell\n$ {c}\n{o}\n```\n\n" for c, o in pairs)
+    bash = "".join(f"{c}\n" for c, _ in pairs)
+    files = {"md": ours, "t": cram, "codeblocks.md": codeblocks, "byexample.md": byexample, "sh": bash}
+    paths = {}
+    for suffix, text in files.items():
+        path = folder / f"{name}.{suffix}"
+        path.write_text(text)
+        paths[suffix] = path
+    return paths
+
+
+def commands(bin_dir: Path, folder: Path, files: list[dict[str, Path]]) -> dict[str, list[str]]:
+    md = [str(f["md"]) for f in files]
+    return {
+        "mkdocs-execute": [sys.executable, "-m", "mkdocs_execute.cli", "run", *md],
+        "prysk": [str(bin_dir / "prysk"), "-q", *[str(f["t"]) for f in files]],
+        "cram": [str(bin_dir / "cram"), "-q", *[str(f["t"]) for f in files]],
+        "pytest-codeblocks": [
+            str(bin_dir / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--codeblocks",
+            *[str(f["codeblocks.md"]) for f in files],
+        ],
+        "byexample": [str(bin_dir / "byexample"), "-q", "-l", "shell", *[str(f["byexample.md"]) for f in files]],
+        "bash (floor)": ["bash", "-c", " ; ".join(f"bash {f['sh']} >/dev/null" for f in files)],
+    }
+
+
+def timed(argv: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def series(
+    bin_dir: Path, cases: dict[str, list[dict[str, Path]]], work: Path, rounds: int
+) -> dict[str, dict[str, float]]:
+    medians: dict[str, dict[str, float]] = {}
+    for case, files in cases.items():
+        argvs = commands(bin_dir, work, files)
+        names = list(argvs)
+        times: dict[str, list[float]] = {name: [] for name in names}
+        for round_ in range(rounds):
+            for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+                times[name].append(timed(argvs[name], work))
+        medians[case] = {name: statistics.median(values) * 1000 for name, values in times.items()}
+        print(f"  {case}: " + ", ".join(f"{n} {v:.0f} ms" for n, v in medians[case].items()), flush=True)
+    return medians
+
+
+def table(medians: dict[str, dict[str, float]], title: str) -> None:
+    print(f"\n{title}\n")
+    print("| case | mkdocs-execute ms | prysk ms | cram ms | pytest-codeblocks ms | byexample ms | bash ms "
+          "| ÷ prysk | ÷ cram |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for case, m in medians.items():
+        ours = m["mkdocs-execute"]
+        print(
+            f"| {case} | {ours:.0f} | {m['prysk']:.0f} | {m['cram']:.0f} | {m['pytest-codeblocks']:.0f} "
+            f"| {m['byexample']:.0f} | {m['bash (floor)']:.0f} | {ours / m['prysk']:.2f} | {ours / m['cram']:.2f} |"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1,10,100,1000,5000")
+    parser.add_argument("--files", default="200x10", help="FILESxBLOCKS, or '' to skip")
+    parser.add_argument("--stateful", default="1000,2000,4000", help="sizes, or '' to skip")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--peers", type=Path, default=ROOT / ".cache" / "peers")
+    args = parser.parse_args()
+    bin_dir = peers(args.peers)
+    make: Callable[[Path, str, int, bool], dict[str, Path]] = lambda d, n, k, s: write(d, n, blocks(k, s))  # noqa: E731
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        plain = {
+            f"{n} blocks": [make(work / f"s{n}", "page", n, False)]
+            for n in map(int, filter(None, args.sizes.split(",")))
+        }
+        if args.files:
+            count, size = map(int, args.files.split("x"))
+            plain[f"{count} files × {size}"] = [make(work / "many", f"p{k}", size, False) for k in range(count)]
+        print("plain blocks:", flush=True)
+        table(
+            series(bin_dir, plain, work, args.rounds), f"Whole processes, medians of {args.rounds} interleaved rounds"
+        )
+        if args.stateful:
+            stateful = {
+                f"{n} stateful": [make(work / f"t{n}", "page", n, True)] for n in map(int, args.stateful.split(","))
+            }
+            print("stateful blocks:", flush=True)
+            medians = series(bin_dir, stateful, work, max(1, args.rounds // 2))
+            table(medians, "Stateful series (each block adds a variable and a function)")
+            sizes = list(medians)
+            if len(sizes) >= 2:
+                first, last = medians[sizes[0]]["mkdocs-execute"], medians[sizes[-1]]["mkdocs-execute"]
+                print(f"\nmkdocs-execute: {sizes[-1]} ÷ {sizes[0]} = {last / first:.2f} (target ≤ 4.5)")
+    print(f"\nmachine: {os.uname().nodename}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
