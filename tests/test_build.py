@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -153,32 +155,35 @@ def test_bad_config_is_refused(tmp_path: Path, execute: str, error: tuple[type[E
 
 def test_serve_reports_errors_without_traceback(tmp_path: Path) -> None:
     root = project(tmp_path, {"index.md": "```\nls\n```{{execute}}\n"}, "{strict: true}")
+    with _serving(root) as (_, log):
+        _wait_for(log, "Serving on")
+        time.sleep(1)  # let the watcher settle before the change
+        (root / "docs" / "index.md").write_text("```\nls\n```{{execute}}\n\n[[NOPE]]\n")
+        _wait_for(log, "error happened during the rebuild")
+    text = "".join(log)
+    assert "docs/index.md:5: placeholder [[NOPE]] is not declared" in text
+    assert "Traceback" not in text
+
+
+@contextlib.contextmanager
+def _serving(root: Path) -> Iterator[tuple[int, list[str]]]:
+    """`mkdocs serve --livereload` on a free port, its output collected line by line."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "--livereload", "-a", f"127.0.0.1:{port}"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=ENV,
-    )
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
+    )  # fmt: skip
     log: list[str] = []
     reader = threading.Thread(target=lambda: log.extend(iter(server.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
     try:
-        _wait_for(log, "Serving on")
-        time.sleep(1)  # let the watcher settle before the change
-        (root / "docs" / "index.md").write_text("```\nls\n```{{execute}}\n\n[[NOPE]]\n")
-        _wait_for(log, "error happened during the rebuild")
+        yield port, log
     finally:
         server.terminate()
         server.wait(timeout=10)
         reader.join(timeout=5)
-    text = "".join(log)
-    assert "docs/index.md:5: placeholder [[NOPE]] is not declared" in text
-    assert "Traceback" not in text
 
 
 def _wait_for(log: list[str], text: str, timeout: float = 30) -> None:
@@ -243,22 +248,12 @@ def test_a_misspelt_option_key_is_a_warning_with_a_suggestion(tmp_path: Path) ->
 
 def test_serve_shows_a_new_record_at_once(tmp_path: Path) -> None:
     root = project(tmp_path, {"index.md": "# P\n\n```bash\necho a\n```{{execute}}\n"}, "{record: rec.json}")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "--livereload", "-a", f"127.0.0.1:{port}"],
-        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
-    )  # fmt: skip
-    log: list[str] = []
-    reader = threading.Thread(target=lambda: log.extend(iter(server.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
-    reader.start()
 
     def page() -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             return str(response.read().decode())
 
-    try:
+    with _serving(root) as (port, log):
         _wait_for(log, "Serving on")
         assert 'data-mx-stamp="unverified"' in page()  # control: no record yet
         time.sleep(1)
@@ -269,10 +264,6 @@ def test_serve_shows_a_new_record_at_once(tmp_path: Path) -> None:
         while 'data-mx-stamp="verified"' not in page() and time.monotonic() < deadline:
             time.sleep(0.3)
         assert 'data-mx-stamp="verified"' in page()  # no page was edited: the record alone was watched
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        reader.join(timeout=5)
 
 
 def test_the_lesson_tells_readers_how_to_run_commands_from_the_published_site(built_site: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -161,37 +162,46 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The fixture site, served on 127.0.0.1 and built there with `mkdocs build --strict`."""
-    project = tmp_path_factory.mktemp("browser-site")
+@contextlib.contextmanager
+def _built_and_served(project: Path, config: str, pages: dict[str, str]) -> Iterator[Site]:
+    """`pages` and `config` (its `{url}` filled in) built with `mkdocs build --strict`, served on 127.0.0.1."""
     built = project / "site"
-    built.mkdir()
+    built.mkdir(parents=True)
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built)))
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     (project / "docs").mkdir()
-    (project / "mkdocs.yml").write_text(MKDOCS_YML.replace("{url}", url), encoding="utf-8")
-    (project / "docs" / "index.md").write_text(INDEX_MD, encoding="utf-8")
-    (project / "docs" / "suite.md").write_text(SUITE_MD, encoding="utf-8")
+    (project / "mkdocs.yml").write_text(config.replace("{url}", url), encoding="utf-8")
+    for name, text in pages.items():
+        (project / "docs" / name).write_text(text, encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(built)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        check=False,
-    )
+        cwd=project, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, check=False,
+    )  # fmt: skip
     if result.returncode:
         server.server_close()
         pytest.fail(f"mkdocs build failed:\n{result.stderr}")
+    with _serving(server):
+        yield Site(url, built)
+
+
+@contextlib.contextmanager
+def _serving(server: ThreadingHTTPServer) -> Iterator[None]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Site(url, built)
+        yield
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The fixture site, served on 127.0.0.1 and built there with `mkdocs build --strict`."""
+    pages = {"index.md": INDEX_MD, "suite.md": SUITE_MD}
+    with _built_and_served(tmp_path_factory.mktemp("browser-site"), MKDOCS_YML, pages) as served_site:
+        yield served_site
 
 
 @pytest.fixture(scope="session")
@@ -365,14 +375,8 @@ def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         pytest.fail(f"zensical build failed:\n{result.stderr}")
     built = project / "site"
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(server):
         yield Site(f"http://127.0.0.1:{server.server_address[1]}/", built)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -408,29 +412,8 @@ ping -c 1 [[HOST_IP]]
 @pytest.fixture(scope="session")
 def values_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A site whose placeholders carry a label, a help text, and a secret."""
-    project = tmp_path_factory.mktemp("values-site")
-    built = project / "site"
-    built.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built)))
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    (project / "docs").mkdir()
-    (project / "mkdocs.yml").write_text(VALUES_YML.replace("{url}", url), encoding="utf-8")
-    (project / "docs" / "index.md").write_text(VALUES_MD, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(built)],
-        cwd=project, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, check=False,
-    )  # fmt: skip
-    if result.returncode:
-        server.server_close()
-        pytest.fail(f"mkdocs build failed:\n{result.stderr}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(url, built)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with _built_and_served(tmp_path_factory.mktemp("values-site"), VALUES_YML, {"index.md": VALUES_MD}) as built:
+        yield built
 
 
 @pytest.fixture

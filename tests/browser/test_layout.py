@@ -4,14 +4,13 @@ column, at 1280, 768 and 390 px; screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCREENSHOTS, _QuietHandler
+from conftest import SCREENSHOTS, _QuietHandler, _serving
 
 WIDTHS = (1280, 768, 390)
 MEASURE = """() => {
@@ -42,14 +41,8 @@ MEASURE = """() => {
 @pytest.fixture(scope="module")
 def own_site(built_site: Path) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built_site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(server):
         yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def pages(built: Path) -> list[str]:
