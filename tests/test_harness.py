@@ -287,14 +287,21 @@ def test_junit_report(tmp_path: Path) -> None:
     ]
 
 
-def pytest_run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def pytest_run(root: Path, *args: str, cache: bool = False, opt_in: bool = True) -> subprocess.CompletedProcess[str]:
+    """pytest in `root` (without its cache unless asked), with the plugin's opt-in unless told otherwise."""
+    flags = [
+        *([] if cache else ["-p", "no:cacheprovider"]),
+        "-p",
+        "no:randomly",
+        *(["--mkdocs-execute"] if opt_in else []),
+    ]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "--mkdocs-execute", *args],
+        [sys.executable, "-m", "pytest", *flags, *args],
         cwd=root,
         capture_output=True,
         text=True,
         env=ENV,
-        timeout=180,
+        timeout=300,
         check=False,
     )
 

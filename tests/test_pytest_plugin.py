@@ -8,23 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_harness import ENV, fence, lessons, output
+from test_harness import ENV, fence, lessons, output, pytest_run
 
 STATEFUL = fence('export X=1\nf() { echo "f$1"; }') + "\n" + fence('echo "$X"; f 2') + "\n" + output("1\nf2")
 """L1 sets state, L6 needs it."""
 
 
 def pytest_in(root: Path, *args: str, cache: bool = False) -> subprocess.CompletedProcess[str]:
-    plugins = [] if cache else ["-p", "no:cacheprovider"]
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", *plugins, "-p", "no:randomly", "-ra", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=300,
-        check=False,
-    )
+    return pytest_run(root, "-ra", *args, cache=cache, opt_in=False)
 
 
 def test_selecting_a_block_runs_the_earlier_ones_as_its_setup(tmp_path: Path) -> None:
