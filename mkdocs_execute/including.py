@@ -35,9 +35,6 @@ class Expansion:
         self.lines = lines
         self.origins = origins
 
-    def origin(self, index: int) -> Origin | None:
-        return self.origins[index] if 0 <= index < len(self.origins) else None
-
 
 def has_snippets(text: str) -> bool:
     return "--8<--" in text

@@ -144,33 +144,15 @@ class Shell:
             os.close(self.master)  # the hang-up also reaches the foreground job
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(grace)
-        for pid in [sid, *session_members(sid)]:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        _terminate({sid}, None, 0.0)  # the shell if it ignored the hang-up, and whatever its death left behind
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
-        _terminate({sid}, None, 0.0)  # what the shell's death left behind
 
 
 def _take_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     if _prctl is not None:
         _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def session_members(sid: int) -> list[int]:
-    """Live processes of a session (Linux /proc); zombies are dead already and skipped."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if len(fields) > 3 and fields[0] != "Z" and int(fields[3]) == sid:
-            members.append(int(entry.name))
-    return members
 
 
 class TerminalServer:
