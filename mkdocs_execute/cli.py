@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import platform
 import shutil
 import signal
 import sys
@@ -16,15 +15,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
-from mkdocs.exceptions import ConfigurationError
-
 from . import __version__
 from .harness import PageRun, Settings, Status, Verdict, add_secrets, not_run, resolve_values, run_order, uses
 from .lessons import LessonFile, LessonFileError, read_lesson, unreadable
 from .masking import Masker
 from .model import Block
 from .project import Project, find_project
-from .recording import build_record, write_record
 from .reporting import progress_line, summary, write_json, write_junit
 from .runners import Session, runner_for
 
@@ -100,7 +96,7 @@ def list_command(args: argparse.Namespace) -> int:
     and why it would be left out where that is known without running anything."""
     try:
         pages = list(_lessons(args.paths))
-    except (ValueError, ConfigurationError) as error:
+    except ValueError as error:
         print(f"mkdocs-execute: {error}", file=sys.stderr)
         return 2
     count = 0
@@ -161,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         pages = list(_lessons(args.paths))
         if args.cwd is not None and not args.cwd.is_dir():
             raise ValueError(f"--cwd {args.cwd}: no such folder")
-    except (ValueError, ConfigurationError) as error:
+    except ValueError as error:
         print(f"mkdocs-execute: {error}", file=sys.stderr)
         return 2
     settings, masker = _settings(args, pages, given)
@@ -187,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json(args.json, verdicts, duration, code)
     if args.record is not None:
+        from .recording import build_record, write_record
+
         texts = {page.source: page.text for page, _ in pages}
         commands = {c for page, _ in pages for c in page.requirements.commands}
         record = build_record(texts, verdicts, args.environment or _machine(), commands)
@@ -270,11 +268,15 @@ def _run_pages(
             current[:] = [page_run]
             shown: list[Verdict] = []
             try:
-                for block in page_run.blocks:
+                blocks = page_run.blocks
+                if blocks:
+                    _announce(page_run.where(blocks[0]), masker(blocks[0].code))
+                for block, verdict in page_run.run_all():
+                    _show(verdict, shown)
                     if stop:
                         break
-                    _announce(page_run.where(block), masker(block.code))
-                    _show(page_run.run(block), shown)
+                    if (following := _after(blocks, block)) is not None:
+                        _announce(page_run.where(following), masker(following.code))
                 if not page_run.blocks and (begun := page_run.begin()) is not None:
                     _show(begun, shown)
             finally:
@@ -338,6 +340,14 @@ def _announce(where: str, code: str) -> None:
         print(f"\r\033[K...  {where}  {first}"[:200], end="", flush=True)
 
 
+def _after(blocks: list[Block], block: Block) -> Block | None:
+    """The block that runs next, to announce it (on a terminal only)."""
+    if not _live():
+        return None
+    following = blocks[blocks.index(block) + 1 :] if block in blocks else []
+    return following[0] if following else None
+
+
 def _live() -> bool:
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
@@ -360,6 +370,8 @@ def _report(verdicts: list[Verdict], updates: Counter[str], masker: Masker) -> N
 
 
 def _machine() -> str:
+    import platform
+
     return f"{platform.node() or 'this machine'} ({platform.system()} {platform.machine()})"
 
 

@@ -10,7 +10,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -219,6 +219,15 @@ class PageRun:
         return self.masked(self.run_block(block))
 
     def run_block(self, block: Block) -> Verdict:
+        verdict = self.refusal(block)
+        if verdict is not None:
+            return verdict
+        verdict = self.attempt(block)
+        self.settle(block, verdict)
+        return verdict
+
+    def refusal(self, block: Block) -> Verdict | None:
+        """Why a block does not run (or fails without running), or None: it runs."""
         if not self.started and (verdict := self.start()) is not None:
             return verdict
         command = self.masker(rendering.command(block, self.settings.values))
@@ -241,11 +250,57 @@ class PageRun:
         unmet = self.condition(block)
         if unmet is not None:
             return Verdict(self.where(block), Status.SKIPPED, command, reason=unmet[1], code=unmet[0])
-        verdict = self.attempt(block)
+        return None
+
+    def settle(self, block: Block, verdict: Verdict) -> None:
         if verdict.status is Status.FAILED and not verdict.drift_only and not block.has("cleanup"):
             # Later blocks build on this one; output drift alone leaves the state sound.
             self.blocked = ("earlier-failure", f"an earlier block failed ({verdict.where})")
-        return verdict
+
+    def run_all(self) -> Iterator[tuple[Block, Verdict]]:
+        """Every block in order with its verdict, as each ends. A run of plain shell blocks (no `when`, no
+        `wait`, same terminal) goes to the shell in one request, which stops at the first block whose status
+        is not the one it expects: what runs is what would run one block at a time."""
+        blocks = self.blocks
+        index = 0
+        while index < len(blocks):
+            run = self.plain_run(blocks, index)
+            if len(run) < 2:
+                yield blocks[index], self.run(blocks[index])
+                index += 1
+                continue
+            for block, verdict in self.run_together(run):
+                yield block, verdict
+                index += 1
+
+    def plain_run(self, blocks: list[Block], start: int) -> list[Block]:
+        """The blocks from `start` on that can go to one shell in one request (the page's first block runs alone,
+        after the gates and the setup)."""
+        run: list[Block] = []
+        if not self.started:
+            return run
+        for block in blocks[start:]:
+            if block.has("when") or block.has("wait") or runner_for(block) != "shell":
+                break
+            if any(name not in self.settings.values for name in block.placeholders) or self.refusal(block):
+                break
+            if run and _terminal(block) != _terminal(run[0]):
+                break
+            run.append(block)
+        return run
+
+    def run_together(self, run: list[Block]) -> Iterator[tuple[Block, Verdict]]:
+        session = self.session(_terminal(run[0]))
+        commands = [rendering.command(block, self.settings.values) for block in run]
+        timeouts = [(self.block_timeout(b), wanted_status(b)) for b in run]
+        requests = [(command, *limits) for command, limits in zip(commands, timeouts, strict=True)]
+        outcomes = session.run_many(requests) if hasattr(session, "run_many") else map(_one(session), requests)
+        for block, command, outcome in zip(run, commands, outcomes, strict=False):  # it stops at a failure
+            if block.has("secret"):
+                self.masker.add(outcome.output)
+            verdict = self.judge(block, command, outcome)
+            self.settle(block, verdict)
+            yield block, self.masked(verdict)
 
     def finish(self) -> list[Verdict]:
         """Cleanup blocks and scripts (always), then update mode's rewrite; verdicts of the cleanup blocks."""
@@ -353,7 +408,7 @@ class PageRun:
             reason = f"timed out after {self.block_timeout(block):g} s (its processes were killed)"
             return self.verdict_for(block, command, outcome, reason)
         expected_block = block.expected
-        wanted = int(_option(expected_block, "exit") or 0) if expected_block else 0
+        wanted = wanted_status(block)
         if expected_block is not None:
             expected = rendering.command(expected_block, self.settings.values)
             comparison = compare(expected, output)
@@ -393,6 +448,15 @@ class PageRun:
         self.updates.append((block.expected, placeholders_back(body, self.settings), verdict))
         verdict.updated, verdict.status = True, Status.PASSED  # unless the rewrite fails (`write_updates`)
         verdict.reason = "the output differs from the page: its output block is updated"
+
+
+def wanted_status(block: Block) -> int:
+    """The exit status a block is expected to end with: its output block's `exit=`, else 0."""
+    return int(_option(block.expected, "exit") or 0) if block.expected else 0
+
+
+def _one(session: Session) -> Callable[[tuple[str, float, int | None]], Outcome]:
+    return lambda request: session.run(request[0], request[1])
 
 
 def not_run(block: Block) -> tuple[str, str] | None:

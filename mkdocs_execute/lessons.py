@@ -5,13 +5,11 @@ Front matter is split exactly as MkDocs splits it, so block lines agree with the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
-from mkdocs.utils.meta import YAML_RE, get_data
 
 from .including import Origin, expand, has_snippets, where
 from .model import Lesson
@@ -76,21 +74,40 @@ def read_lesson(path: Path, source: str | None = None, includes: Sequence[Path] 
         raise LessonFileError(f"{shown}: cannot read: {error}") from None
     # As MkDocs reads it: no byte-order mark, and a lone `\r` ends a line too.
     raw = exact.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    body, meta = get_data(raw)
+    body, meta = _front_matter(raw)
     offset = front_matter_lines(raw, body)
     expansion = expand(body.split("\n"), includes) if includes and has_snippets(body) else None
     lesson = parse("\n".join(expansion.lines) if expansion else body, offset)
     origins = expansion.origins if expansion else None
     try:
-        if not meta and (match := YAML_RE.match(raw)):
-            _explain_bad_yaml(match.group(1), shown)
+        if not meta and raw.startswith("---"):
+            from mkdocs.utils.meta import YAML_RE
+
+            if match := YAML_RE.match(raw):
+                _explain_bad_yaml(match.group(1), shown)
         settings = _settings(meta.get("execute") or {}, shown, path.parent)
     except LessonFileError as error:
         return LessonFile(path, shown, exact, offset, lesson, error=str(error), origins=origins, root=root)
     return LessonFile(path, shown, exact, offset, lesson, **settings, origins=origins, root=root)
 
 
+# A page can have metadata only when it starts like YAML front matter or a MultiMarkdown `key: value` line.
+_MAYBE_META = re.compile(r"-{3}|[ ]{0,3}[A-Za-z0-9_-]+:")
+
+
+def _front_matter(raw: str) -> tuple[str, dict[str, Any]]:
+    """(body, metadata) exactly as MkDocs splits them; MkDocs and YAML are loaded only for a page with some."""
+    if not _MAYBE_META.match(raw):
+        first, _, rest = raw.partition("\n")  # what MkDocs' get_data returns for a page without any:
+        return (rest if not first.strip() else raw).lstrip("\n"), {}  # a blank first line goes
+    from mkdocs.utils.meta import get_data
+
+    return get_data(raw)
+
+
 def _explain_bad_yaml(text: str, shown: str) -> None:
+    import yaml
+
     try:
         yaml.safe_load(text)
     except yaml.YAMLError as error:

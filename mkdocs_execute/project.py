@@ -83,9 +83,13 @@ def find_project(start: Path) -> Project | None:
 def load_project(config_file: Path) -> Project:
     """Read the config as MkDocs does (its own loader and validation)."""
     from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
 
     logging.getLogger("mkdocs").setLevel(logging.ERROR)  # its info lines are not the harness's output
-    config = load_config(str(config_file))
+    try:
+        config = load_config(str(config_file))
+    except ConfigurationError as error:  # the command line says it as a usage error (exit 2)
+        raise ValueError(str(error)) from None
     root = config_file.resolve().parent
     plugin = config.plugins.get("execute")
     settings = getattr(plugin, "config", None)

@@ -18,7 +18,8 @@ import sys
 import time
 from collections.abc import Mapping
 
-from .running import _GRACE, Outcome, _high_fd, _read, _spawn, _terminate, normal_environment
+from .processes import terminate as _terminate
+from .running import _GRACE, Outcome, _high_fd, _read, _spawn, normal_environment
 
 _LOOP = r"""
 import os, sys, traceback

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,6 +40,8 @@ def summary(verdicts: Iterable[Verdict]) -> str:
 
 def write_junit(path: Path, verdicts: list[Verdict], duration: float) -> None:
     counts = Counter(v.status for v in verdicts)
+    import xml.etree.ElementTree as ET  # only for --junitxml
+
     suite = ET.Element(
         "testsuite",
         name="mkdocs-execute",

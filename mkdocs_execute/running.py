@@ -3,19 +3,23 @@
 One long-lived ``bash --noprofile --norc`` per session runs its blocks one after the other, in a session of its
 own, with no terminal and stdin from /dev/null: variables, functions, aliases, options, umask, working directory
 and background jobs carry from block to block, as in a terminal. A small loop in that shell takes a request
-from a private pipe (fd 62), evaluates the block's code (written to a file) in the main shell with an ERR trap
-that records the first failure, and reports the block's status on another private pipe (fd 63); stdout and
-stderr share one pipe, so they stay in order. Then it writes a snapshot of its state (a few hundred µs).
+(`SEQ COUNT`) from a private pipe (fd 62), reads each block's code from a file (NUL-separated, so that a run of
+blocks goes in one request), evaluates it in the main shell with an ERR trap that records the first failure,
+and writes a marker line with the block's status into the output pipe itself, after everything the block
+wrote: stdout, stderr and the markers share one pipe, so the output of each block is what comes before its
+marker. A run of blocks stops in the shell at the first block whose status is not the one expected of it.
 
-When a block must be stopped (timeout, interrupt), the shell is killed with everything the block started, but
-not the background jobs of earlier blocks; the next block runs in a new shell restored from the snapshot, so
-the stopped block's changes are gone, as they were when each block had a bash of its own. A block that ends the
-shell (`exit N`, `set -e`) reports its status and leaves its state in the snapshot in the same way.
+A block past its time limit is stopped as a terminal's Ctrl-C stops it: SIGINT to the shell's process group
+(background jobs ignore it, as they do in a shell without job control). The shell's INT trap then writes a
+snapshot of its state, as far as the block went, reports, and execs a new bash restored from it under the same
+pid, so background jobs stay its children. A foreground program that ignores SIGINT gets SIGTERM, then SIGKILL.
+A block that ends the shell (`exit N`, `set -e`) reports its status and is restored in the same way; only a
+block that kills or replaces the shell itself (`kill -9 $$`, `exec prog`) loses the page's state, and says so.
+No snapshot is written otherwise, so a block costs the same however much state the page holds.
 """
 
 from __future__ import annotations
 
-import array
 import contextlib
 import fcntl
 import os
@@ -27,12 +31,13 @@ import shutil
 import signal
 import sys
 import tempfile
-import termios
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from . import processes
 
 __all__ = ["Outcome", "ShellSession", "normal_environment"]
 
@@ -74,11 +79,11 @@ def normal_environment(extra: Mapping[str, str] | None = None, base: Mapping[str
 
 
 # Marks every process a session starts (it is inherited through the environment), so that close() also finds
-# daemons that escaped into a session of their own and were re-parented away from us.
+# daemons that escaped the shell's tree: only needed when a shell was lost, or where it is not a subreaper.
 TOKEN_VARIABLE = "MKDOCS_EXECUTE_SESSION"
 # Never passed to bash: they would make it read startup files or override its options, or are its own to set.
 _NOT_PASSED = ("BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "SHLVL", "_")
-# Bash's own variables and the loop's: left out when a new shell is restored from a snapshot (`declare -p` lists
+# Bash's own variables and the loop's: left out when a shell is restored from a snapshot (`declare -p` lists
 # them too), so that restoring cannot disturb the new shell; the read-only ones could not be restored anyway.
 _SPECIAL = (
     "BASH_SOURCE BASH_LINENO BASH_ARGC BASH_ARGV BASH_ARGV0 BASH_COMMAND BASH_EXECUTION_STRING BASH_SUBSHELL"
@@ -90,32 +95,44 @@ _SPECIAL = (
 # variable that belongs to the state (the options -e -u -x -v to switch on before the next block).
 _SPECIAL_LINE = re.compile(rb"declare -\S+ (?:__mx_(?!pre(?:=|$))\w*|%s)(?:=|$)" % _SPECIAL.replace(" ", "|").encode())
 _GRACE = 1.0  # seconds between SIGTERM and SIGKILL
-_COMMAND_FD = 62  # the shell reads requests here
-_STATUS_FD = 63  # and reports each block's status here: block code does not use such fds by accident
-_HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-_BOOTTIME = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
+# The shell's private descriptors; block code does not use such numbers by accident. 51-53 are spare copies
+# of 61, 62 and 57, for a block that closes or redirects one of them.
+_OUT_SPARE, _REQ_SPARE, _CODE_SPARE, _GO_FD, _NULL = 51, 52, 53, 54, 55
+_TARGET_FD, _CODE_FD, _RESTORE_FD, _STATE_FD = 56, 57, 58, 59
+_MARK_FD, _COMMAND_FD = 61, 62
+_HIGH = 63  # our own descriptors live above all of these
 
 # The shell's side, as bash text. Everything runs on the first line of the -c script, so that $LINENO and the
 # line numbers of bash's error messages ("bash: line 1: …") count from the block's first line, as they did when
 # the block was a script of its own. Everything the loop runs is a builtin or a keyword (`builtin` keeps the
-# block's functions out), and everything after the block runs inside `{ …; } 2>/dev/null` with -e -u -x -v off,
-# so that `set -x` traces none of it; -e -u -x -v are switched back on at the start of the next block's code.
+# block's functions out), and everything after the block runs inside `{ …; } 2>&55` (/dev/null) with -e -u -x
+# -v off, so that `set -x` traces none of it; they are switched back on at the start of the next block's code.
 #
-# _REPORT, after a block: the status, then the state snapshot. It starts with $__mx_st (the status) and
-# $__mx_f ($SHELLOPTS at the end of the block) set. The status line goes out BEFORE the snapshot is written, so
-# that the harness does not wait for it; the snapshot alternates between two files, and only a file that ends
-# with its trailer is ever restored. Cost matters: every line a builtin prints is one write(2), so the state is
-# ONE `declare -p` and options are written only where they differ from a fresh shell's ($__mx_b0, $__mx_s0).
-# Order in the state: cd before variables (OLDPWD), options before functions (extglob patterns), functions
-# before aliases (their bodies are already alias-expanded).
-_REPORT = r"""
-builtin trap - ERR DEBUG RETURN; __mx_pre=;
-[[ :$__mx_f: == *:errexit:* ]] && __mx_pre+=e; [[ :$__mx_f: == *:nounset:* ]] && __mx_pre+=u;
+# _OPTS: which of -e -u -x -v the block left on ($__mx_f is $SHELLOPTS at its end), for the next block.
+_OPTS = r"""
+__mx_pre=; [[ :$__mx_f: == *:errexit:* ]] && __mx_pre+=e; [[ :$__mx_f: == *:nounset:* ]] && __mx_pre+=u;
 [[ :$__mx_f: == *:xtrace:* ]] && __mx_pre+=x; [[ :$__mx_f: == *:verbose:* ]] && __mx_pre+=v;
 [[ -n $__mx_pre ]] && __mx_pre="builtin set -$__mx_pre; ";
-__mx_k=$(( 1 - __mx_k ));
-{ builtin jobs -p; builtin printf '%s %s %s %s @HOW@\n' @NONCE@ "$__mx_req" "$__mx_st" "$__mx_k"; } >&63 ||
+"""
+# _MARK: the marker line after a block, into the output pipe (fd 61, else its spare), so that it comes after
+# everything the block wrote. The nonce is two halves, so that a block that prints the loop's variables
+# (`set`, `declare -p`) cannot print a marker.
+_MARK = r"""
+builtin printf '%s%s %s %s @HOW@\n' "$__mx_na" "$__mx_nb" "$__mx_seq" "$__mx_st" >&61 ||
+{ command exec 61>&51; builtin printf '%s%s %s %s @HOW@\n' "$__mx_na" "$__mx_nb" "$__mx_seq" "$__mx_st" >&61; } ||
 builtin exit "$__mx_st";
+"""
+# _REPORT, after a block: its marker; a run of blocks stops at the first status that is not the one expected.
+_REPORT = r"""
+@OPTS@ @MARK@
+[[ $__mx_want == "*" || $__mx_st == "$__mx_want" ]] || __mx_left=0;
+"""
+# _SNAP: the state, written only when the shell must be replaced (a block stopped or ending the shell). Cost
+# matters little here, but every line a builtin prints is one write(2): the state is ONE `declare -p`, and
+# options are written only where they differ from a fresh shell's ($__mx_b0, $__mx_s0). Order: cd before
+# variables (OLDPWD), options before functions (extglob patterns), functions before aliases (their bodies are
+# already alias-expanded).
+_SNAP = r"""
 __mx_o="builtin cd -- ${PWD@Q} || builtin cd -- @CWD@"$'\n';
 __mx_i=${IFS+set} __mx_ifs=$IFS; IFS=$' \t\n';
 if [[ $BASHOPTS != "$__mx_b0" ]]; then __mx_o+="builtin shopt -s ${BASHOPTS//:/ }"$'\n';
@@ -130,42 +147,78 @@ do [[ -v $__mx_x ]] || __mx_o+="builtin unset -v $__mx_x"$'\n'; done;
 if [[ -n $__mx_i ]]; then IFS=$__mx_ifs; else builtin unset -v IFS; __mx_o+=$'builtin unset -v IFS\n'; fi;
 { builtin printf %s "$__mx_o"; builtin unset -v __mx_o __mx_code; builtin declare -p; builtin printf '#__mx_vars\n';
 builtin declare -f; builtin declare -Fx; builtin alias -p; builtin umask -p; builtin printf '#__mx_end\n';
-} >| @STATE@$__mx_k;
+} >&59;
 """
-
+# _RESTART: report, wait for the harness to write the restore file (one line on fd 54), then become a new
+# bash restored from it, with the same pid (background jobs stay its children) and the same descriptors.
+_RESTART = r"""
+command exec 62<&52 57<&53 61>&51; @MARK@
+IFS= builtin read -r -u 54 __mx_x || { (( $? > 128 )) && IFS= builtin read -r -u 54 __mx_x; } ||
+builtin exit "$__mx_st";
+__mx_go=1;
+"""
+# The exec itself comes after the trap's `{ …; } 2>&55`, so that the new shell gets the block's stderr.
+_BECOME = (
+    r"""[[ -z $__mx_go ]] || builtin exec -c -a bash "$__mx_bash" --noprofile --norc -c "$__mx_again" bash restore"""
+)
 # _EXIT, the EXIT trap: a block that ends the shell (`exit N`, `set -e`, `set -u`) still reports its status (N,
-# or the first failure when N is 0) and leaves its state; the next block starts a new shell from that state.
+# or the first failure when N is 0), and the next block runs in the shell restored from its state.
 _EXIT = r"""
-{ __mx_st=$? __mx_f=$SHELLOPTS; builtin set +euvx; builtin trap - ERR;
-if [[ -n $__mx_busy ]]; then __mx_busy=; (( __mx_st )) || __mx_st=${__mx_first:-0}; @REPORT@ fi;
-builtin exit "$__mx_st"; } 2>/dev/null
+{ __mx_st=$? __mx_f=$SHELLOPTS; builtin set +euvx; builtin trap - ERR INT;
+if [[ -n $__mx_busy ]]; then __mx_busy=; (( __mx_st )) || __mx_st=${__mx_first:-0}; @OPTS@ @SNAP@ @RESTART@ fi;
+[[ -n $__mx_go ]] || builtin exit "$__mx_st"; } 2>&55; @BECOME@
 """
-
+# _INT, the INT trap: the harness writes which block to stop (its number, or * for whichever runs) to fd 56,
+# then signals the group. The block stops where it is, as after Ctrl-C, with status 130; a signal that comes
+# between blocks only ends the run of blocks; one for the block that just ended sends its marker again (the
+# block had hidden fd 61).
+_INT = r"""
+{ __mx_t=; IFS= builtin read -r __mx_t <&56 || :;
+if [[ -n $__mx_busy && ( $__mx_t == "*" || $__mx_t == "$__mx_seq" ) ]]; then
+__mx_f=$SHELLOPTS; builtin set +euvx; builtin trap - ERR EXIT; __mx_busy= __mx_st=130; @OPTS@ @SNAP@ @RESTART@
+elif [[ $__mx_t == "*" ]]; then __mx_left=0;
+elif [[ $__mx_t == "$__mx_seq" ]]; then command exec 61>&51; @MARK@ fi; } 2>&55; @BECOME@
+"""
 # _MAIN, the loop. The status of a block is the first failure (recorded by the ERR trap, so with the rules of
 # set -e: tested commands do not count) or else its last status. What follows a block sits in the loop's
 # condition and at the top of its body, so that a block's own top-level `continue` (bash lets it reach the
 # loop, through eval) still reports; a top-level `break` ends this loop, and the script's outer loop starts it
-# again. A block reads its code into $__mx_code from a file (one read(2), where a pipe costs one per byte). The
-# eval has no redirection (stdin is the shell's, /dev/null): bash would park a copy of the redirected fd on 10
-# or above for the whole block, where the block's own `exec 10>file` lands.
+# again. Codes come NUL-terminated from a file (fd 57), each after a line with the status expected of it (`*`:
+# any), so that bash reads them buffered rather than byte by byte. A request for -1 blocks is a ping: its
+# marker (`p`) says the shell is idle. The eval has no redirection (stdin is the
+# shell's, /dev/null): bash would park a copy of the redirected fd on 10 or above for the whole block, where
+# the block's own `exec 10>file` lands.
 _MAIN = r"""
 while { __mx_x=$? __mx_y=$SHELLOPTS; builtin set +euvx; builtin trap - ERR;
-[[ -n $__mx_cap ]] || __mx_last=$__mx_x __mx_f=$__mx_y; __mx_cap=; builtin trap - DEBUG RETURN; } >/dev/null 2>&1; do
+[[ -n $__mx_cap ]] || __mx_last=$__mx_x __mx_f=$__mx_y; __mx_cap=; builtin trap - DEBUG RETURN; } >&55 2>&55; do
 if [[ -n $__mx_busy ]]; then { __mx_busy= __mx_st=${__mx_first:-$__mx_last};
-builtin trap -- "$__mx_exit" EXIT; @REPORT@ } 2>/dev/null; fi;
-{ IFS= builtin read -r -u 62 __mx_req || { builtin trap - EXIT; builtin exit 0; }; } 2>/dev/null;
-IFS= builtin read -r -d '' __mx_code <@CODE@; __mx_first= __mx_busy=1; builtin set --;
-builtin trap '{ __mx_first=${__mx_first:-$?}; } 2>/dev/null' ERR;
+builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; @REPORT@ } 2>&55; fi;
+(( __mx_left > 0 )) || { IFS=" " builtin read -r -u 62 __mx_seq __mx_left ||
+{ (( $? > 128 )) && IFS=" " builtin read -r -u 62 __mx_seq __mx_left; } ||
+{ command exec 62<&52 && IFS=" " builtin read -r -u 62 __mx_seq __mx_left; } ||
+{ builtin trap - EXIT; builtin exit 0; };
+} 2>&55;
+if (( __mx_left < 0 )); then { builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq" >&61; } 2>&55;
+__mx_left=0;
+continue; fi;
+{ IFS= builtin read -r -d '' -u 57 __mx_code || { command exec 57<&53; IFS= builtin read -r -d '' -u 57 __mx_code; };
+} 2>&55; __mx_want=${__mx_code%%$'\n'*} __mx_code=${__mx_code#*$'\n'};
+__mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_first= __mx_busy=1; builtin set --;
+builtin trap '{ __mx_first=${__mx_first:-$?}; } 2>&55' ERR;
 builtin eval "$__mx_pre$__mx_code";
 done
 """
 
-# The -c script: set up (a fresh terminal in the session's directory without OLDPWD, or the state of a
-# snapshot), then the loop.
+# The -c script, the same for a new shell and a restored one (`restore` as $1): set up (a fresh terminal in
+# the session's directory without OLDPWD, or the state of the snapshot), then the loop.
 _SCRIPT = r"""
-{ builtin shopt -s expand_aliases; __mx_b0=$BASHOPTS __mx_s0=$SHELLOPTS __mx_k=@K@ __mx_busy= __mx_cap=
-__mx_req= __mx_first= __mx_last=0 __mx_pre=; @START@; __mx_exit=@EXIT@; builtin trap -- "$__mx_exit" EXIT;
-while :; do @MAIN@; { __mx_last=$? __mx_f=$SHELLOPTS; builtin set +euvx; __mx_cap=1; } 2>/dev/null; done; }
+{ builtin shopt -s expand_aliases; __mx_b0=$BASHOPTS __mx_s0=$SHELLOPTS __mx_busy= __mx_cap= __mx_seq=0
+__mx_left=0 __mx_want= __mx_first= __mx_last=0 __mx_pre= __mx_t= __mx_st=0 __mx_go= __mx_bash=$BASH
+__mx_again=$BASH_EXECUTION_STRING __mx_na=@NA@ __mx_nb=@NB@;
+if [[ ${1-} == restore ]]; then builtin source /dev/fd/58; else builtin cd -- @CWD@; builtin unset -v OLDPWD; fi;
+__mx_exit=@EXIT@ __mx_int=@INT@; builtin trap 'builtin eval "$__mx_exit"' EXIT;
+builtin trap 'builtin eval "$__mx_int"' INT; } 2>&55;
+while :; do @MAIN@; { __mx_last=$? __mx_f=$SHELLOPTS; builtin set +euvx; __mx_cap=1; } 2>&55; done
 """
 
 
@@ -173,91 +226,79 @@ def _one_line(script: str) -> str:
     return " ".join(line.strip() for line in script.strip().splitlines())
 
 
-def _script(files: _Files, cwd: str, nonce: str, restore: str | None, k: int) -> str:
-    """The -c script of one shell."""
-    report = _one_line(_REPORT).replace("@NONCE@", nonce).replace("@CWD@", shlex.quote(cwd))
-    report = report.replace("@STATE@$__mx_k", files.state_word)
-    main = _one_line(_MAIN).replace("@REPORT@", report.replace("@HOW@", "n"))
-    main = main.replace("@CODE@", files.code_word)
-    on_exit = _one_line(_EXIT).replace("@REPORT@", report.replace("@HOW@", "x"))
-    if restore is None:
-        start = f"{{ builtin cd -- {shlex.quote(cwd)}; builtin unset -v OLDPWD; }} 2>/dev/null"
-    else:
-        start = f"{{ builtin source {shlex.quote(restore)}; }} 2>/dev/null"
-    script = _one_line(_SCRIPT).replace("@START@", start).replace("@K@", str(k))
-    return script.replace("@EXIT@", shlex.quote(on_exit)).replace("@MAIN@", main)
+def _script(cwd: str, nonce: tuple[str, str]) -> str:
+    """The -c script of a session's shells."""
+    where = shlex.quote(cwd)
+    snap = _one_line(_SNAP).replace("@CWD@", where)
+    opts = _one_line(_OPTS)
+
+    def restart(how: str) -> str:
+        return _one_line(_RESTART).replace("@MARK@", _one_line(_MARK).replace("@HOW@", how))
+
+    report = _one_line(_REPORT).replace("@OPTS@", opts).replace("@MARK@", _one_line(_MARK).replace("@HOW@", "n"))
+    main = _one_line(_MAIN).replace("@REPORT@", report)
+    become = _one_line(_BECOME)
+    on_exit = _one_line(_EXIT).replace("@OPTS@", opts).replace("@SNAP@", snap).replace("@RESTART@", restart("x"))
+    on_int = _one_line(_INT).replace("@OPTS@", opts).replace("@SNAP@", snap).replace("@RESTART@", restart("i"))
+    on_int = on_int.replace("@MARK@", _one_line(_MARK).replace("@HOW@", "n"))
+    on_exit, on_int = on_exit.replace("@BECOME@", become), on_int.replace("@BECOME@", become)
+    script = _one_line(_SCRIPT).replace("@NA@", nonce[0]).replace("@NB@", nonce[1]).replace("@CWD@", where)
+    script = script.replace("@EXIT@", shlex.quote(on_exit)).replace("@INT@", shlex.quote(on_int))
+    return script.replace("@MAIN@", main)
 
 
 def _state_parent() -> str | None:
-    """/dev/shm when it is there: the block's code and the state snapshot are written once per block."""
+    """/dev/shm when it is there: the files live in memory, even for the instant before they are unlinked."""
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 _LINUX = sys.platform.startswith("linux")
-_CODE_FD, _RESTORE_FD, _STATE_FD = 57, 58, 59  # state files on 59 and 60
 _PR_SET_CHILD_SUBREAPER = 36
+# Python ignores these; a program started with them ignored would keep them so (`yes | head` would see EPIPE,
+# and bash cannot trap a signal ignored at its start).
+_DEFAULT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGQUIT", "SIGPIPE", "SIGXFSZ") if hasattr(signal, name)
+)
 
 
 class _Files:
-    """The block's code, the state snapshots and the restore script: files only the session can read.
-
-    On Linux they are unlinked as soon as they are made and reached through descriptors (`/dev/fd/N`
-    reopens the file itself), so nothing of a block's code or state, secrets included, is left on disk
-    even when the harness is killed with SIGKILL. Elsewhere they are files in a private folder.
-    """
+    """The blocks' code, the stop target, the state snapshot and the restore script: files only the session
+    can read, unlinked as soon as they are made and reached through descriptors, so that nothing of a block's
+    code or state, secrets included, is left on disk even when the harness is killed with SIGKILL."""
 
     def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="mkdocs-execute-", dir=_state_parent())  # mode 0700
+        folder = tempfile.mkdtemp(prefix="mkdocs-execute-", dir=_state_parent())  # mode 0700
         self.fds: dict[int, int] = {}  # the shell's descriptor -> ours
-        if _LINUX:
-            for target in (_CODE_FD, _RESTORE_FD, _STATE_FD, _STATE_FD + 1):
-                path = os.path.join(self.folder, str(target))
+        try:
+            for target in (_TARGET_FD, _CODE_FD, _RESTORE_FD, _STATE_FD):
+                path = os.path.join(folder, str(target))
                 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
                 os.unlink(path)
                 self.fds[target] = _high_fd(fd)
-            os.rmdir(self.folder)
-            self.code_word = f"/dev/fd/{_CODE_FD}"
-            self.state_word = f"/dev/fd/$(( {_STATE_FD} + __mx_k ))"
-            self.restore_path = f"/dev/fd/{_RESTORE_FD}"
-        else:
-            self.code_word = shlex.quote(os.path.join(self.folder, "code"))
-            self.state_word = shlex.quote(os.path.join(self.folder, "state")) + "$__mx_k"
-            self.restore_path = os.path.join(self.folder, "restore")
+        finally:
+            os.rmdir(folder)
 
     def write(self, target: int, data: bytes) -> None:
-        if target in self.fds:
-            fd = self.fds[target]
-            os.ftruncate(fd, 0)
-            view = memoryview(data)
-            offset = 0
-            while offset < len(view):
-                offset += os.pwrite(fd, view[offset:], offset)
-            return
-        name = {_CODE_FD: "code", _RESTORE_FD: "restore"}[target]
-        fd = os.open(os.path.join(self.folder, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        try:
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
+        """Replace the file's content, its offset (shared with the shell) back at the start."""
+        fd = self.fds[target]
+        os.ftruncate(fd, 0)
+        view = memoryview(data)
+        offset = 0
+        while offset < len(view):
+            offset += os.pwrite(fd, view[offset:], offset)
+        os.lseek(fd, 0, os.SEEK_SET)
 
-    def read_state(self, k: int) -> bytes | None:
-        if self.fds:
-            fd = self.fds[_STATE_FD + k]
-            size = os.fstat(fd).st_size
-            return os.pread(fd, size, 0) if size else None
-        try:
-            with open(os.path.join(self.folder, f"state{k}"), "rb") as f:
-                return f.read()
-        except FileNotFoundError:
-            return None
+    def read(self, target: int) -> bytes:
+        fd = self.fds[target]
+        size = os.fstat(fd).st_size
+        return os.pread(fd, size, 0) if size else b""
 
     def close(self) -> None:
         for fd in self.fds.values():
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.fds = {}
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _spawn(path: str, argv: list[str], env: Mapping[str, str], fds: dict[int, int]) -> int:
@@ -269,7 +310,7 @@ def _spawn(path: str, argv: list[str], env: Mapping[str, str], fds: dict[int, in
     if not _LINUX or _prctl is None:
         actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
         actions += [(os.POSIX_SPAWN_DUP2, ours, theirs) for theirs, ours in fds.items()]
-        return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True)
+        return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True, setsigdef=_DEFAULT_SIGNALS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # the child only makes system calls, then exec
         pid = os.fork()
@@ -278,6 +319,8 @@ def _spawn(path: str, argv: list[str], env: Mapping[str, str], fds: dict[int, in
     try:  # pragma: no cover (the child)
         _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         os.setsid()
+        for sig in _DEFAULT_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         for theirs, ours in fds.items():
@@ -301,137 +344,15 @@ def _load_prctl() -> Any:
 _prctl = _load_prctl()
 
 
-def _boot_ticks() -> int:
-    """Now, in the unit and from the origin of a process's start time in /proc/PID/stat."""
-    return int(time.clock_gettime(_BOOTTIME) * _HZ)
-
-
-def _read_stat(pid: str) -> tuple[bytes, int, int, int, int] | None:
-    """(state, ppid, pgrp, session, start time) of a process, None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    fields = data[data.rindex(b")") + 2 :].split()
-    return fields[0], int(fields[1]), int(fields[2]), int(fields[3]), int(fields[19])
-
-
-def _process_table() -> dict[int, tuple[int, int, int, int]] | None:
-    """{pid: (ppid, pgrp, session, start time)} of the live processes but this one; None without /proc."""
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return None
-    me = os.getpid()
-    table = {}
-    for name in names:
-        if not name.isdigit() or int(name) == me:
-            continue
-        stat = _read_stat(name)
-        if stat is not None and stat[0] != b"Z":
-            table[int(name)] = stat[1:]
-    return table
-
-
-def _descendants(table: dict[int, tuple[int, int, int, int]], roots: set[int]) -> set[int]:
-    """The roots (those alive) and all their descendants."""
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, *_rest) in table.items():
-        children.setdefault(ppid, []).append(pid)
-    found = {pid for pid in roots if pid in table}
-    todo = list(found)
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _find_processes(sessions: set[int], token: bytes | None) -> list[int] | None:
-    """Live processes of these sessions or groups, those carrying `token` in their environment, and all their
-    descendants. None when /proc cannot be read."""
-    table = _process_table()
-    if table is None:
-        return None
-    found: set[int] = set()
-    for pid, (_ppid, pgrp, session, _start) in table.items():
-        if pgrp in sessions or session in sessions:
-            found.add(pid)
-        elif token is not None:
-            try:
-                with open(f"/proc/{pid}/environ", "rb") as f:
-                    if token in f.read():
-                        found.add(pid)
-            except OSError:
-                pass
-    return sorted(_descendants(table, found))
-
-
-def _block_processes(shell: int, since: int, spared: set[int], known: set[int]) -> set[int] | None:
-    """What the running block started: the shell's descendants and the members of its session that started
-    since the block did, with their descendants; but not the background jobs of earlier blocks (`spared`, the
-    shell's jobs when the block started, with their descendants), nor the shell. `known`: processes found
-    before, still counted. None without /proc."""
-    table = _process_table()
-    if table is None:
-        return None
-    keep = _descendants(table, {pid for pid in spared if pid in table and table[pid][3] <= since})
-    keep.add(shell)
-    below_shell = _descendants(table, {shell})
-    found = {
-        pid
-        for pid, (_ppid, _pgrp, session, start) in table.items()
-        if pid in below_shell or pid in known or (session == shell and start >= since)
-    }
-    return _descendants(table, found) - keep
-
-
-def _signal(pids: Iterable[int], sig: int) -> None:
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-
-
-def _killpg(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _terminate(sessions: set[int], token: bytes | None, grace: float, keep: int | None = None) -> None:
-    """SIGTERM everything found but `keep` (the live shell, a subreaper), then SIGSTOP and SIGKILL what is
-    still alive after `grace` seconds, until a scan finds nothing: a stopped process cannot fork, and the
-    orphans of a killed one come back to the shell, where the next scan finds them."""
-    pids = _find_processes(sessions, token)
-    if pids is None:  # no /proc: the process groups are all we know
-        for pgid in sessions:
-            _killpg(pgid, signal.SIGTERM)
-        time.sleep(min(grace, 0.05))
-        for pgid in sessions:
-            _killpg(pgid, signal.SIGKILL)
-        return
-    end = time.monotonic() + grace
-    give_up = end + 2.0  # a process stuck in the kernel (state D) survives even SIGKILL for a while
-    pids = [pid for pid in pids if pid != keep]
-    _signal(pids, signal.SIGTERM)
-    while pids and time.monotonic() < give_up:
-        if time.monotonic() >= end:
-            _signal(pids, signal.SIGSTOP)
-            _signal(pids, signal.SIGKILL)
-        time.sleep(0.005)
-        pids = [pid for pid in _find_processes(sessions, token) or [] if pid != keep]
-
-
 def _high_fd(fd: int) -> int:
-    """The same file on a descriptor above the shell's private ones (close-on-exec), so that posix_spawn's dup2
-    onto 1, 2, 62 and 63 cannot overwrite one source with another."""
-    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _STATUS_FD + 1)
+    """The same file on a descriptor above the shell's private ones (close-on-exec), so that the dup2s onto
+    them in the child cannot overwrite one source with another."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH + 1)
     os.close(fd)
     return high
 
 
-def _read(fd: int, chunks: list[bytes]) -> bool:
+def _read(fd: int, chunks: list[bytes] | bytearray) -> bool:
     """Read what is available; False at end of file."""
     while True:
         try:
@@ -440,25 +361,25 @@ def _read(fd: int, chunks: list[bytes]) -> bool:
             return True
         if not data:
             return False
-        chunks.append(data)
+        if isinstance(chunks, bytearray):
+            chunks += data
+        else:
+            chunks.append(data)
 
 
 class _Shell:
-    """One bash process running the loop."""
+    """One bash process running the loop (the same pid across restores)."""
 
-    def __init__(self, pid: int, commands: int, status: int, output: int) -> None:
+    def __init__(self, pid: int, commands: int, go: int, output: int) -> None:
         self.pid = pid
         self.commands = commands  # write end of the request pipe
-        self.status = status  # read end of the status pipe
-        self.buffer = b""  # an incomplete status line
-        self.jobs: set[int] = set()  # its background jobs when the last block ended
-        self.pending: set[int] = set()  # jobs listed before a status line
+        self.go = go  # write end of the pipe a restoring shell waits on
         try:
             self.pidfd: int | None = os.pidfd_open(pid)
         except (AttributeError, OSError):  # no pidfd (old kernel): poll waitpid instead
             self.pidfd = None
         self.poller = select.poll()
-        for fd in (output, status, self.pidfd):
+        for fd in (output, self.pidfd):
             if fd is not None:
                 self.poller.register(fd, select.POLLIN)
         self.wait_status: int | None = None
@@ -475,23 +396,25 @@ class _Shell:
             self.wait_status = os.waitpid(self.pid, 0)[1]
         return self.wait_status
 
-    def unread_request(self) -> bool:
-        """Whether a request still sits in the pipe (the shell died before it took it)."""
-        buf = array.array("i", [0])
-        try:
-            fcntl.ioctl(self.commands, termios.FIONREAD, buf)
-        except OSError:
-            return False
-        return buf[0] > 0
-
     def close(self) -> None:
-        for fd in (self.commands, self.status, self.pidfd):
+        for fd in (self.commands, self.go, self.pidfd):
             if fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(fd)
 
 
-_RETRY = -1000  # _wait: the shell died before it took the request
+_MARKER = re.compile(rb" (\d+) (\d+) ([nxip])\n")
+Request = tuple[str, float, "int | None"]
+"""A block to run: its code, its time limit in seconds, and the status expected of it (None: any)."""
+
+
+@dataclass
+class _Stop:
+    """A block being stopped: since when, why, and how far the escalation went."""
+
+    at: float
+    interrupted: bool
+    step: int = 0  # 1: SIGTERM sent to what it started, 2: SIGKILL, 3: the shell itself killed
 
 
 class ShellSession:
@@ -507,25 +430,32 @@ class ShellSession:
         self._cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd()
         token = secrets.token_hex(12)
         self._token = f"{TOKEN_VARIABLE}={token}".encode()
-        self._nonce = secrets.token_hex(8)
+        halves = secrets.token_hex(6), secrets.token_hex(6)
+        self._script = _script(self._cwd, halves)
+        self._marker = (halves[0] + halves[1]).encode()
         environment = dict(normal_environment() if env is None else env)
         for name in _NOT_PASSED:
             environment.pop(name, None)
         environment[TOKEN_VARIABLE] = token
         self._env = environment
         self._files = _Files()
-        self._snapshot: int | None = None  # the state file (0 or 1) of the last block that reported
         self._sessions: set[int] = set()  # every shell's session id (= its pid = its process group)
+        self._floor: processes.Floor | None = None
+        self._lost = False  # a shell was killed: what it left may have gone to init, carrying the token
         self._shell: _Shell | None = None
         self._seq = 0
+        self._buffer = bytearray()  # output read but not yet given to a block, from _low_mark on
+        self._low_mark = 0
         self._running = False
-        self._interrupted = False
+        self._interrupted = self._signalled = False
         self._closed = False
         read_end, write_end = os.pipe2(os.O_CLOEXEC)
         # One output pipe for the whole session: background jobs of a shell that was replaced still write to it.
-        self._output = read_end
+        self._output = _high_fd(read_end)
         self._output_w = _high_fd(write_end)
         os.set_blocking(self._output, False)
+        null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+        self._null = _high_fd(null)
 
     def __enter__(self) -> ShellSession:
         return self
@@ -535,193 +465,279 @@ class ShellSession:
 
     # -- the shell -----------------------------------------------------------------------------------------
 
-    def _restore_file(self) -> tuple[str, int] | None:
-        """Write the last complete snapshot, cleaned of bash's own variables, for a new shell to source."""
-        if self._snapshot is None:
-            return None
-        for k in (self._snapshot, 1 - self._snapshot):
-            data = self._files.read_state(k)
-            if data is not None and data.endswith(b"\n#__mx_end\n"):
-                break
-        else:
-            return None
-        variables, separator, rest = data.partition(b"\n#__mx_vars\n")
-        kept = [line for line in variables.split(b"\n") if not _SPECIAL_LINE.match(line)]
-        self._files.write(_RESTORE_FD, b"\n".join(kept) + separator + rest)
-        return self._files.restore_path, k
-
     def _start(self) -> _Shell:
-        restore = self._restore_file()
-        script = _script(self._files, self._cwd, self._nonce, *(restore or (None, 0)))
-        # A restored shell gets every variable, exported or not, from the snapshot: it starts from nothing, so
-        # that an `unset` sticks.
-        env = {} if restore else self._env
         commands_r, commands_w = os.pipe2(os.O_CLOEXEC)
-        status_r, status_w = os.pipe2(os.O_CLOEXEC)
-        commands_r, status_w = _high_fd(commands_r), _high_fd(status_w)
-        fds = {1: self._output_w, 2: self._output_w, _COMMAND_FD: commands_r, _STATUS_FD: status_w}
-        fds.update(self._files.fds)
+        go_r, go_w = os.pipe2(os.O_CLOEXEC)
+        commands_r, go_r = _high_fd(commands_r), _high_fd(go_r)
+        code = self._files.fds[_CODE_FD]
+        fds = {1: self._output_w, 2: self._output_w, _MARK_FD: self._output_w, _OUT_SPARE: self._output_w}
+        fds.update({_COMMAND_FD: commands_r, _REQ_SPARE: commands_r, _CODE_SPARE: code, _NULL: self._null})
+        fds.update({_GO_FD: go_r, **self._files.fds})
+        argv = [self._shell_path, "--noprofile", "--norc", "-c", self._script, "bash"]
         try:
-            pid = _spawn(self._shell_path, [self._shell_path, "--noprofile", "--norc", "-c", script, "bash"], env, fds)
+            pid = _spawn(self._shell_path, argv, self._env, fds)
         except BaseException:
             os.close(commands_w)
-            os.close(status_r)
+            os.close(go_w)
             raise
         finally:
             os.close(commands_r)
-            os.close(status_w)
+            os.close(go_r)
         self._sessions.add(pid)
-        os.set_blocking(status_r, False)
-        self._shell = _Shell(pid, commands_w, status_r, self._output)
+        if self._floor is None:
+            self._floor = processes.Floor(pid)
+        self._shell = _Shell(pid, commands_w, go_w, self._output)
         return self._shell
 
-    def _drop(self) -> None:
-        """Forget the shell (it is dead or exiting): the next block starts a new one from the snapshot."""
+    def _drop(self, kill: bool = True) -> None:
+        """Forget the shell (dead, or killed now): the next block starts a new one, without the page's state."""
         shell, self._shell = self._shell, None
         if shell is not None:
-            if shell.wait_status is None:
+            if shell.wait_status is None and kill:
+                self._lost = True
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(shell.pid, signal.SIGKILL)
             shell.reap()
             shell.close()
 
-    # -- a block -------------------------------------------------------------------------------------------
+    def _restore(self, shell: _Shell) -> bool:
+        """The shell wrote its state and waits: give it the restore file, cleaned of bash's own variables.
+        False when the state is incomplete (the shell then starts from the session's environment)."""
+        data = self._files.read(_STATE_FD)
+        self._files.write(_STATE_FD, b"")
+        complete = data.endswith(b"\n#__mx_end\n")
+        if complete:
+            variables, separator, rest = data.partition(b"\n#__mx_vars\n")
+            kept = [line for line in variables.split(b"\n") if not _SPECIAL_LINE.match(line)]
+            restore = b"\n".join(kept) + separator + rest
+        else:
+            restore = b"".join(b"export %s=%s\n" % (k.encode(), shlex.quote(v).encode()) for k, v in self._env.items())
+        self._files.write(_RESTORE_FD, restore)
+        with contextlib.suppress(OSError):
+            os.write(shell.go, b"go\n")
+        return complete
+
+    # -- blocks --------------------------------------------------------------------------------------------
 
     def run(self, code: str, timeout: float = 60.0) -> Outcome:
         """Run one block; its state carries to the next one."""
+        return next(iter(self.run_many([(code, timeout, None)])))
+
+    def run_many(self, requests: Sequence[Request]) -> Iterator[Outcome]:
+        """Run blocks in order in one request, each outcome as soon as its block ends. The shell stops at the
+        first block whose status is not the one expected of it (or that timed out): later ones never run."""
         if self._closed:
             raise RuntimeError("ShellSession is closed")
-        start = time.monotonic()
-        deadline = start + timeout
-        since = _boot_ticks()
-        data = code.replace("\0", "").encode("utf-8", errors="surrogateescape")
-        chunks: list[bytes] = []
-        self._interrupted = False
+        todo = [
+            (code.replace("\0", "").encode("utf-8", "surrogateescape"), timeout, want)
+            for code, timeout, want in requests
+        ]
+        return self._run(todo)
+
+    def _run(self, todo: list[tuple[bytes, float, int | None]]) -> Iterator[Outcome]:
+        self._interrupted = self._signalled = False
         self._running = True
-        status: int | None = None
+        idle = False
         try:
-            for attempt in range(2):
-                if self._shell is not None and self._shell.dead():
-                    self._drop()
-                shell = self._shell or self._start()
-                self._files.write(_CODE_FD, data)
-                self._seq += 1
-                try:
-                    os.write(shell.commands, b"%d\n" % self._seq)
-                except BrokenPipeError:  # it died before it could take the request
-                    if attempt == 0:
-                        self._drop()
-                        continue
-                status = self._wait(shell, deadline, since, chunks, retry=attempt == 0)
-                if status != _RETRY:
-                    break
-                self._drop()
-        except BaseException:  # interrupted by an exception: do not leave the block running
-            if self._shell is not None:
-                self._abort(self._shell, since, signal.SIGKILL, 0.0)
-            raise
+            while todo:
+                shell = self._shell if self._shell is not None and not self._shell.dead() else None
+                if shell is None:
+                    self._drop(kill=False)
+                    shell = self._start()
+                mark = processes.Mark()
+                first = self._send(shell, todo)
+                rest: list[tuple[bytes, float, int | None]] = []
+                for index, (_code, timeout, want) in enumerate(todo):
+                    # A later block of the request began just before its predecessor's marker was read.
+                    outcome, how = self._collect(shell, first + index, timeout, mark)
+                    mark = processes.Mark(last=False)
+                    last = index == len(todo) - 1
+                    stopped = outcome.timed_out or self._interrupted
+                    idle = last or how != "n" or (want is not None and outcome.status != want)
+                    if stopped and not idle:
+                        self._settle(shell)  # it went on to the next block: stop that one too
+                        idle = True
+                    yield outcome
+                    if stopped or (want is not None and outcome.status != want):
+                        return
+                    if how != "n":  # a new shell (restored, or started afresh): the rest goes in a new request
+                        rest = todo[index + 1 :]
+                        break
+                todo = rest
+            idle = True
         finally:
             self._running = False
-        timed_out = status is None and not self._interrupted
-        if self._interrupted:
-            status = 128 + signal.SIGKILL  # as a shell reports a command killed by SIGKILL
-        output = b"".join(chunks).decode("utf-8", errors="replace")
-        return Outcome(output=output, status=status, timed_out=timed_out, duration=time.monotonic() - start)
+            if not idle and self._shell is not None:  # left half-way (an exception): no block may go on
+                self._settle(self._shell)
 
-    def _wait(self, shell: _Shell, deadline: float, since: int, chunks: list[bytes], retry: bool) -> int | None:
-        """Collect the block's output until its status comes; None when it timed out or was interrupted, _RETRY
-        when (`retry`) the shell died before it took the request."""
-        expected = str(self._seq).encode()
-        dead = False
-        while True:
-            if self._interrupted:
-                self._abort(shell, since, signal.SIGKILL, 0.0)
-                _read(self._output, chunks)
-                return None
-            now = time.monotonic()
-            if now >= deadline:
-                self._abort(shell, since, signal.SIGTERM, _GRACE)
-                _read(self._output, chunks)
-                return None
-            wait_ms = int((deadline - now) * 1000) + 1
-            if shell.pidfd is None:
-                wait_ms = min(wait_ms, 2)
-            events = shell.poller.poll(wait_ms)
-            for fd, _event in events:
-                if fd == self._output:
-                    _read(fd, chunks)
-                elif fd == shell.pidfd:
-                    dead = True
-            if shell.pidfd is None and not events:
-                dead = shell.dead()
-            if self._interrupted:
-                continue  # above: kill what the block started
-            report = self._status(shell, expected)
-            if report is None and dead:
-                report = self._status(shell, expected)  # what it wrote just before it died
-            if report is not None:
-                status, how = report
-                _read(self._output, chunks)
-                if how == b"x":  # the block ended the shell: it writes the snapshot and exits
-                    shell.reap()
-                    self._drop()
-                return status
-            if dead:
-                wait_status = shell.reap()
-                _read(self._output, chunks)
-                if retry and shell.unread_request():
-                    return _RETRY
-                self._drop()
-                status = os.waitstatus_to_exitcode(wait_status)
-                return 128 - status if status < 0 else status
-
-    def _status(self, shell: _Shell, expected: bytes) -> tuple[int, bytes] | None:
-        """The status line of this request when it has come, after the shell's jobs at that moment."""
-        pieces: list[bytes] = []
-        _read(shell.status, pieces)
-        if not pieces:
-            return None
-        shell.buffer += b"".join(pieces)
-        *lines, shell.buffer = shell.buffer.split(b"\n")
-        found = None
-        for line in lines:
-            fields = line.split()
-            if line.isdigit():
-                shell.pending.add(int(line))
-            elif len(fields) == 5 and fields[0] == self._nonce.encode():
-                if fields[1] == expected:
-                    found = int(fields[2]), fields[4]
-                    self._snapshot = int(fields[3])
-                    shell.jobs = shell.pending
-                shell.pending = set()
-        return found
-
-    def _abort(self, shell: _Shell, since: int, sig: int, grace: float) -> None:
-        """Stop the running block: kill the shell (its state goes back to the last snapshot) and what the block
-        started, with `sig` and after `grace` seconds with SIGKILL; the background jobs of earlier blocks stay."""
-        victims = _block_processes(shell.pid, since, shell.jobs, set())
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(shell.pid, signal.SIGKILL)
-        if victims is None:  # no /proc: the shell's process group is all we know
-            _killpg(shell.pid, signal.SIGKILL)
-        else:
-            end = time.monotonic() + grace
-            give_up = end + 1.0
-            while victims and time.monotonic() < give_up:
-                _signal(victims, sig if time.monotonic() < end else signal.SIGKILL)
-                time.sleep(0.005)
-                victims = _block_processes(shell.pid, since, shell.jobs, victims) or set()
+    def _settle(self, shell: _Shell) -> None:
+        """Stop whatever block of the request runs now, and wait until the shell is idle (its answer to a ping);
+        a shell that does not answer is killed."""
+        self._signal_stop(shell, None)
+        self._seq += 1
+        ping = self._seq
+        with contextlib.suppress(OSError):
+            os.write(shell.commands, b"%d -1\n" % (ping - 1))
+        give_up = time.monotonic() + 2.0
+        while time.monotonic() < give_up and not shell.dead():
+            shell.poller.poll(5)
+            _read(self._output, self._buffer)
+            at = self._buffer.find(self._marker, self._low_mark)
+            while at >= 0 and (match := _MARKER.match(self._buffer, at + len(self._marker))) is not None:
+                self._low_mark = match.end()
+                if match[3] in (b"x", b"i"):
+                    self._restore(shell)
+                elif match[3] == b"p" and int(match[1]) == ping:
+                    return
+                at = self._buffer.find(self._marker, self._low_mark)
         self._drop()
 
+    def _send(self, shell: _Shell, todo: list[tuple[bytes, float, int | None]]) -> int:
+        """Write the codes and the request; the number of the first block."""
+        parts = []
+        for code, _timeout, want in todo:
+            parts += [b"*" if want is None else b"%d" % want, b"\n", code, b"\0"]
+        self._files.write(_CODE_FD, b"".join(parts))
+        first = self._seq + 1
+        self._seq += len(todo)
+        with contextlib.suppress(BrokenPipeError):  # it died: _collect sees it
+            os.write(shell.commands, b"%d %d\n" % (first - 1, len(todo)))
+        return first
+
+    def _take(self, seq: int, searched: int) -> tuple[bytes, int, bytes] | None:
+        """(output, status, how) of block `seq` once its marker has come (`searched`: where to look from); the
+        buffer's read position moves past it."""
+        buffer, low = self._buffer, self._low_mark
+        at = buffer.find(self._marker, max(low, searched))
+        while at >= 0:
+            match = _MARKER.match(buffer, at + len(self._marker))
+            if match is None:
+                if buffer.find(b"\n", at) < 0:
+                    return None  # the rest of the marker is on its way
+            elif int(match[1]) == seq:
+                output, status, how = bytes(buffer[low:at]), int(match[2]), bytes(match[3])
+                self._low_mark = match.end()
+                if self._low_mark > 1 << 20:  # the buffer is a bytearray: drop what is taken, now and then
+                    del buffer[: self._low_mark]
+                    self._low_mark = 0
+                return output, status, how
+            at = buffer.find(self._marker, at + 1)
+        return None
+
+    def _rest(self) -> bytes:
+        """What the buffer holds after the last marker taken; it is emptied."""
+        rest = bytes(self._buffer[self._low_mark :])
+        self._buffer.clear()
+        self._low_mark = 0
+        return rest
+
+    def _collect(self, shell: _Shell, seq: int, timeout: float, mark: processes.Mark) -> tuple[Outcome, str]:
+        """Wait for block `seq`'s marker, stopping the block past its time; its outcome and how it ended: `n`
+        normally, `x` it ended the shell, `i` it was stopped (both restored), `d` the shell is gone."""
+        start = time.monotonic()
+        since = mark
+        stopping: _Stop | None = None
+        searched = 0
+        while True:
+            taken = self._take(seq, searched)
+            if taken is not None:
+                output, status, how = taken
+                break
+            searched = max(0, len(self._buffer) - len(self._marker) - 32)
+            now = time.monotonic()
+            if stopping is None and (self._interrupted or now >= start + timeout):
+                stopping = _Stop(now, self._interrupted)
+                if not self._signalled:  # a second SIGINT could reach a shell in the middle of its restore
+                    self._signal_stop(shell, seq)
+            if stopping is not None and self._escalate(shell, stopping, since, now):
+                output, status, how = self._lose(shell, stopping)
+                break
+            wait = 0.005 if stopping is not None else start + timeout - now
+            if shell.pidfd is None:
+                wait = min(wait, 0.002)
+            events = shell.poller.poll(max(1, int(wait * 1000) + 1))
+            _read(self._output, self._buffer)
+            if any(fd == shell.pidfd for fd, _ in events) or (shell.pidfd is None and shell.dead()):
+                _read(self._output, self._buffer)
+                taken = self._take(seq, 0)
+                if taken is not None:
+                    output, status, how = taken
+                    break
+                output, status, how = self._died(shell)
+                break
+        duration = time.monotonic() - start
+        if stopping is None and (how == b"i" or self._interrupted):  # the SIGINT came before we looked
+            stopping = _Stop(time.monotonic(), interrupted=True)
+        if how in (b"x", b"i"):
+            self._restore(shell)
+        text = output.decode("utf-8", errors="replace")
+        if stopping is None:
+            return Outcome(text, status, False, duration), how.decode()
+        self._end_block(shell, since, stopping)
+        if not stopping.interrupted:
+            return Outcome(text, None, True, duration), how.decode()
+        return Outcome(text, 130 if how != b"n" else status, False, duration), how.decode()
+
+    def _signal_stop(self, shell: _Shell, seq: int | None) -> None:
+        """Ctrl-C for block `seq` (None: whichever runs): its number for the INT trap, then SIGINT to the group."""
+        self._files.write(_TARGET_FD, b"*\n" if seq is None else b"%d\n" % seq)
+        self._signalled = True
+        processes.killpg(shell.pid, signal.SIGINT)
+
+    def _escalate(self, shell: _Shell, stopping: _Stop, since: processes.Mark, now: float) -> bool:
+        """What did not stop on SIGINT gets SIGTERM, then SIGKILL; True when the shell itself does not come back."""
+        quick = stopping.interrupted
+        steps = (0.0, 0.05, 1.0) if quick else (0.5, _GRACE, _GRACE + 1.0)
+        if stopping.step < 3 and now >= stopping.at + steps[min(stopping.step, 2)]:
+            stopping.step += 1
+            if stopping.step == 3:
+                return True
+            victims = processes.block_processes(shell.pid, since, self._low())
+            sig = signal.SIGTERM if stopping.step == 1 else signal.SIGKILL
+            processes.signal_all(victims or (), sig)
+        return False
+
+    def _end_block(self, shell: _Shell, since: processes.Mark, stopping: _Stop) -> None:
+        """After a stop, what the block started is ended too (its background jobs, its daemons); the jobs of
+        earlier blocks stay."""
+        if self._shell is None:
+            return
+        end = time.monotonic() + (0.05 if stopping.interrupted else _GRACE)
+        give_up = end + 1.0
+        sig = signal.SIGTERM
+        while time.monotonic() < give_up:
+            victims = processes.block_processes(shell.pid, since, self._low())
+            if not victims:
+                return
+            if time.monotonic() >= end:
+                sig = signal.SIGKILL
+                processes.signal_all(victims, signal.SIGSTOP)
+            processes.signal_all(victims, sig)
+            time.sleep(0.005)
+
+    def _lose(self, shell: _Shell, stopping: _Stop) -> tuple[bytes, int, bytes]:
+        """The shell did not come back from SIGINT (the block traps or ignores it): kill it; state is lost."""
+        processes.terminate({shell.pid}, None, 0.0, keep=shell.pid, floor=self._floor)
+        self._drop()
+        _read(self._output, self._buffer)
+        return self._rest() + _LOST, 130, b"d"
+
+    def _died(self, shell: _Shell) -> tuple[bytes, int, bytes]:
+        """The shell is gone (`exec prog`, `kill -9 $$`): the block's status is its exit; the state is lost."""
+        status = os.waitstatus_to_exitcode(shell.reap())
+        self._drop(kill=False)
+        return self._rest() + _LOST, 128 - status if status < 0 else status, b"d"
+
+    def _low(self) -> int:
+        return self._floor.value() if self._floor is not None else 0
+
     def interrupt(self) -> None:
-        """Stop the running block now (safe from a signal handler or another thread): its shell is killed at
-        once, and what it started right after."""
+        """Stop the running block now, as Ctrl-C does (safe from a signal handler or another thread)."""
         if self._running:
             self._interrupted = True
             shell = self._shell
             if shell is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(shell.pid, signal.SIGKILL)
+                self._signal_stop(shell, None)
 
     def close(self) -> None:
         """Kill every process any block left behind and remove the temporary files; idempotent."""
@@ -730,7 +746,9 @@ class ShellSession:
         self._closed = True
         shell, self._shell = self._shell, None
         alive = shell is not None and not shell.dead()
-        _terminate(self._sessions, self._token, _GRACE, keep=shell.pid if shell is not None and alive else None)
+        token = self._token if self._lost or _prctl is None else None
+        keep = shell.pid if shell is not None and alive else None
+        processes.terminate(self._sessions, token, _GRACE, keep=keep, floor=self._floor)
         if shell is not None:
             if shell.wait_status is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -738,13 +756,10 @@ class ShellSession:
             shell.reap()
             shell.close()
         if alive:  # what the shell's death left behind (a process that was being reaped just then)
-            _terminate(self._sessions, self._token, 0.0)
-        os.close(self._output)
-        os.close(self._output_w)
+            processes.terminate(self._sessions, token, 0.0, floor=self._floor)
+        for fd in (self._output, self._output_w, self._null):
+            os.close(fd)
         self._files.close()
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+_LOST = b"\n[mkdocs-execute: the shell itself ended; the next block starts a new one, without the page's state]\n"

@@ -43,7 +43,8 @@ from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from .running import _PR_SET_CHILD_SUBREAPER, _prctl, _terminate
+from .processes import terminate as _terminate
+from .running import _PR_SET_CHILD_SUBREAPER, _prctl
 
 log = logging.getLogger("mkdocs.plugins.execute.terminal")
 

@@ -367,3 +367,18 @@ def test_progress_shows_the_running_block_on_a_terminal(tmp_path: Path) -> None:
     assert text.index("...  docs/p.md:1") < text.index("ok   docs/p.md:1")
     piped = cli(root, "docs")  # negative: no terminal, no in-place progress line
     assert "...  docs/p.md:1" not in piped.stdout and "ok   docs/p.md:1" in piped.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n\nabc", "abc\n", "  \nx", "  ", "\t\nq", "---\na: 1\n---\nbody", "title: x\nmore: y\n\nbody", "-- x", "# T\n"],
+)
+def test_front_matter_is_split_as_mkdocs_splits_it(text: str) -> None:
+    """The harness loads MkDocs and YAML only for pages with metadata, and still splits every page as MkDocs."""
+    from mkdocs.utils.meta import get_data
+
+    from mkdocs_execute.lessons import _front_matter
+
+    assert _front_matter(text) == get_data(text)
+    # Negative: a page with YAML front matter does lose it from its body.
+    assert _front_matter("---\na: 1\n---\nbody") != ("---\na: 1\n---\nbody", {})

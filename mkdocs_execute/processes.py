@@ -1,0 +1,182 @@
+"""Finding and ending the processes a session started, from /proc.
+
+A session's shell is a child subreaper, so everything its blocks start stays below it, even a daemon that
+forks twice and leaves the session. Its processes were all created after it, so while the pids have not
+wrapped around they are above its pid: a scan reads only the pids above it (the machine's other processes
+are never opened), and the whole table when the pids may have wrapped or the session lived long.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Iterable
+
+__all__ = ["Floor", "Mark", "block_processes", "boot_ticks", "find", "signal_all", "terminate"]
+
+_HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_BOOTTIME = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
+_SHORT = 2.0  # seconds: a session younger than this cannot have gone through every pid since it began
+
+Table = dict[int, tuple[int, int, int, int]]  # pid -> (ppid, pgrp, session, start time)
+
+
+def boot_ticks() -> int:
+    """Now, in the unit and from the origin of a process's start time in /proc/PID/stat."""
+    return int(time.clock_gettime(_BOOTTIME) * _HZ)
+
+
+def _last_pid() -> int | None:
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            return int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class Floor:
+    """The lowest pid a session's processes can have: its first shell's, while the session is young and the
+    pids have not wrapped around since it began."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.since = time.monotonic()
+        self.last = _last_pid()
+
+    def value(self) -> int:
+        """The pid below which nothing needs reading; 0 when everything does."""
+        if self.last is None or time.monotonic() - self.since > _SHORT:
+            return 0
+        now = _last_pid()
+        return self.pid if now is not None and self.last <= now and self.pid <= self.last else 0
+
+
+def _read_stat(pid: str) -> tuple[bytes, int, int, int, int] | None:
+    """(state, ppid, pgrp, session, start time) of a process, None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    fields = data[data.rindex(b")") + 2 :].split()
+    return fields[0], int(fields[1]), int(fields[2]), int(fields[3]), int(fields[19])
+
+
+def table(floor: int = 0) -> Table | None:
+    """The live processes from pid `floor` up, but this one; None without /proc."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    me = os.getpid()
+    found: Table = {}
+    for name in names:
+        if not name.isdigit() or int(name) < floor or int(name) == me:
+            continue
+        stat = _read_stat(name)
+        if stat is not None and stat[0] != b"Z":
+            found[int(name)] = stat[1:]
+    return found
+
+
+def descendants(processes: Table, roots: set[int]) -> set[int]:
+    """The roots (those alive) and all their descendants."""
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, *_rest) in processes.items():
+        children.setdefault(ppid, []).append(pid)
+    found = {pid for pid in roots if pid in processes}
+    todo = list(found)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def find(sessions: set[int], token: bytes | None, floor: int = 0) -> list[int] | None:
+    """Live processes of these sessions or groups, those carrying `token` in their environment, and all their
+    descendants. None when /proc cannot be read."""
+    processes = table(floor)
+    if processes is None:
+        return None
+    found: set[int] = set()
+    for pid, (_ppid, pgrp, session, _start) in processes.items():
+        if pgrp in sessions or session in sessions or pid in sessions:
+            found.add(pid)
+        elif token is not None:
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if token in f.read():
+                        found.add(pid)
+            except OSError:
+                pass
+    return sorted(descendants(processes, found))
+
+
+class Mark:
+    """When a block began: the clock tick, and the last pid given out by then (None: unknown), for the
+    processes that began in that very tick (a tick is 10 ms)."""
+
+    def __init__(self, last: bool = True) -> None:
+        self.ticks = boot_ticks()
+        self.pid = _last_pid() if last else None
+
+    def before(self, pid: int, start: int) -> bool:
+        """Whether a process began before the block."""
+        if start != self.ticks:
+            return start < self.ticks
+        return self.pid is not None and pid <= self.pid
+
+
+def block_processes(shell: int, mark: Mark, floor: int = 0) -> set[int] | None:
+    """What the running block started: the shell's children that began since the block did, with their
+    descendants; not the shell, nor what the background jobs of earlier blocks start now. None without /proc."""
+    processes = table(floor)
+    if processes is None:
+        return None
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, *_rest) in processes.items():
+        children.setdefault(ppid, []).append(pid)
+    new = {pid for pid in children.get(shell, ()) if not mark.before(pid, processes[pid][3])}
+    return descendants(processes, new)
+
+
+def signal_all(pids: Iterable[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def killpg(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def terminate(
+    sessions: set[int], token: bytes | None, grace: float, keep: int | None = None, floor: Floor | None = None
+) -> None:
+    """SIGTERM everything found but `keep` (the live shell, a subreaper), then SIGSTOP and SIGKILL what is
+    still alive after `grace` seconds, until a scan finds nothing: a stopped process cannot fork, and the
+    orphans of a killed one come back to the shell, where the next scan finds them."""
+    low = floor.value() if floor is not None else 0
+    pids = find(sessions, token, low)
+    if pids is None:  # no /proc: the process groups are all we know
+        for pgid in sessions:
+            killpg(pgid, signal.SIGTERM)
+        time.sleep(min(grace, 0.05))
+        for pgid in sessions:
+            killpg(pgid, signal.SIGKILL)
+        return
+    end = time.monotonic() + grace
+    give_up = end + 2.0  # a process stuck in the kernel (state D) survives even SIGKILL for a while
+    pids = [pid for pid in pids if pid != keep]
+    signal_all(pids, signal.SIGTERM)
+    while pids and time.monotonic() < give_up:
+        if time.monotonic() >= end:
+            signal_all(pids, signal.SIGSTOP)
+            signal_all(pids, signal.SIGKILL)
+        time.sleep(0.005)
+        pids = [pid for pid in find(sessions, token, low) or [] if pid != keep]
