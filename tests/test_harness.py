@@ -371,7 +371,7 @@ def test_progress_shows_the_running_block_on_a_terminal(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "\n\nabc", "abc\n", "  \nx", "  ", "\t\nq", "---\na: 1\n---\nbody", "title: x\nmore: y\n\nbody", "-- x", "# T\n"],
+    ["", "\n\nabc", "abc\n", "  \nx", "  ", "\t\nq", "---\na: 1\n---\nbody", "title: x\nmore: y\n\nbody", "-- x"],
 )
 def test_front_matter_is_split_as_mkdocs_splits_it(text: str) -> None:
     """The harness loads MkDocs and YAML only for pages with metadata, and still splits every page as MkDocs."""
