@@ -37,6 +37,20 @@ def peers(folder: Path) -> Path:
     return folder / "bin"
 
 
+def ours(folder: Path) -> Path:
+    """Our own environment, like the peers': the working tree installed (not editable) with its dependencies, so
+    that neither side pays for the development machine's extra packages at start-up."""
+    python = folder / "bin" / "python"
+    if not python.exists():
+        venv.create(folder, with_pip=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", str(ROOT)], check=True)
+    else:
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)], check=True
+        )
+    return python
+
+
 def blocks(n: int, stateful: bool) -> list[tuple[str, str]]:
     """(command, expected output) pairs; a stateful series adds a variable and a function in each block."""
     if not stateful:
@@ -66,7 +80,7 @@ def write(folder: Path, name: str, pairs: list[tuple[str, str]]) -> dict[str, Pa
 def commands(bin_dir: Path, folder: Path, files: list[dict[str, Path]]) -> dict[str, list[str]]:
     md = [str(f["md"]) for f in files]
     return {
-        "mkdocs-execute": [sys.executable, "-m", "mkdocs_execute.cli", "run", *md],
+        "mkdocs-execute": [str(OURS[0]), "-m", "mkdocs_execute.cli", "run", *md],
         "prysk": [str(bin_dir / "prysk"), "-q", *[str(f["t"]) for f in files]],
         "cram": [str(bin_dir / "cram"), "-q", *[str(f["t"]) for f in files]],
         "pytest-codeblocks": [
@@ -84,9 +98,23 @@ def commands(bin_dir: Path, folder: Path, files: list[dict[str, Path]]) -> dict[
     }
 
 
-def timed(argv: list[str], cwd: Path) -> float:
+OURS: list[Path] = []
+PEAKS: dict[str, list[int]] = {}  # tool -> peak RSS (KB) of its whole process tree, per run
+
+
+def timed(argv: list[str], cwd: Path, name: str = "") -> float:
     start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    null = os.open(os.devnull, os.O_WRONLY)
+    actions = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions)
+    finally:
+        os.chdir(here)
+        os.close(null)
+    _pid, _status, usage = os.wait4(pid, 0)  # ru_maxrss: the largest process of the tree, in KB
+    PEAKS.setdefault(name, []).append(usage.ru_maxrss)
     return time.perf_counter() - start
 
 
@@ -100,7 +128,7 @@ def series(
         times: dict[str, list[float]] = {name: [] for name in names}
         for round_ in range(rounds):
             for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
-                times[name].append(timed(argvs[name], work))
+                times[name].append(timed(argvs[name], work, f"{case}/{name}"))
         medians[case] = {name: statistics.median(values) * 1000 for name, values in times.items()}
         print(f"  {case}: " + ", ".join(f"{n} {v:.0f} ms" for n, v in medians[case].items()), flush=True)
     return medians
@@ -128,6 +156,7 @@ def main() -> int:
     parser.add_argument("--peers", type=Path, default=ROOT / ".cache" / "peers")
     args = parser.parse_args()
     bin_dir = peers(args.peers)
+    OURS.append(ours(args.peers.parent / "ours"))
     make: Callable[[Path, str, int, bool], dict[str, Path]] = lambda d, n, k, s: write(d, n, blocks(k, s))  # noqa: E731
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -153,6 +182,9 @@ def main() -> int:
             if len(sizes) >= 2:
                 first, last = medians[sizes[0]]["mkdocs-execute"], medians[sizes[-1]]["mkdocs-execute"]
                 print(f"\nmkdocs-execute: {sizes[-1]} ÷ {sizes[0]} = {last / first:.2f} (target ≤ 4.5)")
+    print("\npeak RSS, median KB (whole process tree):")
+    for key, values in PEAKS.items():
+        print(f"  {key}: {statistics.median(values):.0f}")
     print(f"\nmachine: {os.uname().nodename}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}")
     return 0
 
