@@ -268,15 +268,15 @@ def _run_pages(
             current[:] = [page_run]
             shown: list[Verdict] = []
             try:
-                blocks = page_run.blocks
-                if blocks:
-                    _announce(page_run.where(blocks[0]), masker(blocks[0].code))
-                for block, verdict in page_run.run_all():
+                following = page_run.blocks if _live() else []  # run_all yields them in this order
+                if following:
+                    _announce(page_run.where(following[0]), masker(following[0].code))
+                for position, (_block, verdict) in enumerate(page_run.run_all(), 1):
                     _show(verdict, shown)
                     if stop:
                         break
-                    if (following := _after(blocks, block)) is not None:
-                        _announce(page_run.where(following), masker(following.code))
+                    if position < len(following):
+                        _announce(page_run.where(following[position]), masker(following[position].code))
                 if not page_run.blocks and (begun := page_run.begin()) is not None:
                     _show(begun, shown)
             finally:
@@ -338,14 +338,6 @@ def _announce(where: str, code: str) -> None:
     if _live():
         first = code.splitlines()[0] if code else ""
         print(f"\r\033[K...  {where}  {first}"[:200], end="", flush=True)
-
-
-def _after(blocks: list[Block], block: Block) -> Block | None:
-    """The block that runs next, to announce it (on a terminal only)."""
-    if not _live():
-        return None
-    following = blocks[blocks.index(block) + 1 :] if block in blocks else []
-    return following[0] if following else None
 
 
 def _live() -> bool:

@@ -10,7 +10,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -23,7 +23,7 @@ from .matching import compare, update_expected
 from .model import Block
 from .options import value_of
 from .runners import Session, open_session, runner_for
-from .running import Outcome, normal_environment
+from .running import Outcome, ShellSession, normal_environment
 from .updating import replace_outputs, write_atomically
 
 DEFAULT_TIMEOUT = 60.0
@@ -291,11 +291,13 @@ class PageRun:
 
     def run_together(self, run: list[Block]) -> Iterator[tuple[Block, Verdict]]:
         session = self.session(_terminal(run[0]))
+        assert isinstance(session, ShellSession)  # plain_run keeps to shell blocks
         commands = [rendering.command(block, self.settings.values) for block in run]
         timeouts = [(self.block_timeout(b), wanted_status(b)) for b in run]
         requests = [(command, *limits) for command, limits in zip(commands, timeouts, strict=True)]
-        outcomes = session.run_many(requests) if hasattr(session, "run_many") else map(_one(session), requests)
-        for block, command, outcome in zip(run, commands, outcomes, strict=False):  # it stops at a failure
+        for block, command, outcome in zip(
+            run, commands, session.run_many(requests), strict=False
+        ):  # it stops at a failure
             if block.has("secret"):
                 self.masker.add(outcome.output)
             verdict = self.judge(block, command, outcome)
@@ -453,10 +455,6 @@ class PageRun:
 def wanted_status(block: Block) -> int:
     """The exit status a block is expected to end with: its output block's `exit=`, else 0."""
     return int(_option(block.expected, "exit") or 0) if block.expected else 0
-
-
-def _one(session: Session) -> Callable[[tuple[str, float, int | None]], Outcome]:
-    return lambda request: session.run(request[0], request[1])
 
 
 def not_run(block: Block) -> tuple[str, str] | None:

@@ -104,7 +104,7 @@ def find(sessions: set[int], token: bytes | None, floor: int = 0) -> list[int] |
         return None
     found: set[int] = set()
     for pid, (_ppid, pgrp, session, _start) in processes.items():
-        if pgrp in sessions or session in sessions or pid in sessions:
+        if pgrp in sessions or session in sessions:
             found.add(pid)
         elif token is not None:
             try:

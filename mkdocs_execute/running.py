@@ -500,9 +500,9 @@ class ShellSession:
             shell.reap()
             shell.close()
 
-    def _restore(self, shell: _Shell) -> bool:
-        """The shell wrote its state and waits: give it the restore file, cleaned of bash's own variables.
-        False when the state is incomplete (the shell then starts from the session's environment)."""
+    def _restore(self, shell: _Shell) -> None:
+        """The shell wrote its state and waits: give it the restore file, cleaned of bash's own variables (an
+        incomplete state: the session's environment)."""
         data = self._files.read(_STATE_FD)
         self._files.write(_STATE_FD, b"")
         complete = data.endswith(b"\n#__mx_end\n")
@@ -515,7 +515,6 @@ class ShellSession:
         self._files.write(_RESTORE_FD, restore)
         with contextlib.suppress(OSError):
             os.write(shell.go, b"go\n")
-        return complete
 
     # -- blocks --------------------------------------------------------------------------------------------
 
