@@ -12,13 +12,15 @@ from importlib.resources import files as package_files
 
 from .strings import STRINGS, strings_for
 
-NAMES = ("execute.js", "execute.css")
+NAMES = ("execute.js", "execute.css", "terminal.js", "terminal.css", "loader.js")
+"""What a site serves: execute.js and execute.css on lesson pages, terminal.js and terminal.css fetched on the
+first Run, loader.js on every page (it fetches the first two when instant navigation brings in a lesson)."""
 
 
 def script(languages: Iterable[str] = (), terminal: dict[str, str] | None = None) -> str:
     """execute.js ready to serve: the strings of `languages` (all known ones when empty; the first is the
     default), picked by the page's `lang`, and where Run finds a terminal (None: nowhere)."""
-    text = (package_files("mkdocs_execute") / "assets" / "execute.js").read_text(encoding="utf-8")
+    text = _source("execute.js")
     text = text.replace("__MX_STRINGS__", strings_table(languages))
     return compact(text.replace("__MX_TERMINAL__", json.dumps(terminal)))
 
@@ -35,7 +37,25 @@ def strings_table(languages: Iterable[str] = ()) -> str:
 
 
 def stylesheet() -> str:
-    return compact((package_files("mkdocs_execute") / "assets" / "execute.css").read_text(encoding="utf-8"))
+    return compact(_source("execute.css"))
+
+
+def static(name: str) -> str:
+    """One of the assets that need nothing filled in: terminal.js, terminal.css, loader.js."""
+    return compact(_source(name))
+
+
+def contents(languages: Iterable[str] = (), terminal: dict[str, str] | None = None) -> dict[str, str]:
+    """Every asset by name, ready to serve."""
+    return {
+        name: script(languages, terminal) if name == "execute.js" else stylesheet() if name == "execute.css"
+        else static(name)
+        for name in NAMES
+    }  # fmt: skip
+
+
+def _source(name: str) -> str:
+    return (package_files("mkdocs_execute") / "assets" / name).read_text(encoding="utf-8")
 
 
 def compact(text: str) -> str:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from . import __version__
 from .harness import PageRun, Settings, Status, Verdict, add_secrets, not_run, resolve_values, run_order, uses
@@ -31,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .terminal import main as terminal_main  # POSIX-only (PTY): imported on demand
 
         return terminal_main(argv[1:])
-    parser = _parser()
+    parser = _parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args)
@@ -45,15 +46,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _parser() -> argparse.ArgumentParser:
+_COMMANDS = ("run", "list", "import", "assets")
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `only`, just that command's part (each help text is a gettext lookup, and
+    `run` should not pay for the others')."""
     parser = argparse.ArgumentParser(prog="mkdocs-execute", description=__doc__, epilog=EXIT_CODES)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command")
+    for name, add in _SUBPARSERS.items():
+        if only in (None, name):
+            add(commands)
+    return parser
+
+
+def _run_parser(commands: Any) -> None:
     run = commands.add_parser("run", help="run the blocks of lessons and compare their output with the page")
     run.formatter_class = argparse.RawDescriptionHelpFormatter
     run.epilog = EXIT_CODES
-    commands.add_parser("terminal", help="serve a local terminal for the Run buttons (see --help)", add_help=False)
     run.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a lesson file or a folder of them")
     run.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a placeholder's value")
     run.add_argument("--secret", action="append", default=[], metavar="NAME", help="mask this variable's value")
@@ -64,11 +76,25 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record", type=Path, metavar="FILE", help="write a verification record for the site's stamps")
     run.add_argument("--environment", default="", metavar="TEXT", help="where the run happens, as the stamp shows it")
     run.add_argument("--cwd", type=Path, metavar="DIR", help="start pages here instead of a scratch folder")
-    shipping = commands.add_parser("assets", help="write execute.js and execute.css for a site without the plugin")
+
+
+def _terminal_parser(commands: Any) -> None:
+    commands.add_parser("terminal", help="serve a local terminal for the Run buttons (see --help)", add_help=False)
+
+
+def _assets_parser(commands: Any) -> None:
+    what = "write execute.js, execute.css and what they load, for a site without the plugin"
+    shipping = commands.add_parser("assets", help=what)
     shipping.add_argument("folder", type=Path, metavar="DIR", help="where the site serves them from")
     shipping.add_argument("--language", action="append", default=[], metavar="LANG", help="UI languages (all)")
+
+
+def _list_parser(commands: Any) -> None:
     listing = commands.add_parser("list", help="show what `run` would run, without running anything")
     listing.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="a lesson file or a folder of them")
+
+
+def _import_parser(commands: Any) -> None:
     bring = commands.add_parser(
         "import", help="turn a Katacoda or Killercoda scenario (or a folder of them) into a site"
     )
@@ -76,7 +102,15 @@ def _parser() -> argparse.ArgumentParser:
     bring.add_argument("out", type=Path, metavar="OUT", help="the new MkDocs project's folder")
     bring.add_argument("--force", action="store_true", help="replace OUT if it is not empty")
     bring.add_argument("--language", choices=("fr", "en"), help="the site's language (default: guessed from the text)")
-    return parser
+
+
+_SUBPARSERS = {
+    "run": _run_parser,
+    "terminal": _terminal_parser,
+    "assets": _assets_parser,
+    "list": _list_parser,
+    "import": _import_parser,
+}
 
 
 def assets_command(args: argparse.Namespace) -> int:
@@ -85,9 +119,9 @@ def assets_command(args: argparse.Namespace) -> int:
     from .updating import write_atomically
 
     args.folder.mkdir(parents=True, exist_ok=True)
-    write_atomically(args.folder / "execute.js", assets.script(args.language))
-    write_atomically(args.folder / "execute.css", assets.stylesheet())
-    print(f"wrote {args.folder / 'execute.js'} and {args.folder / 'execute.css'}")
+    for name, text in assets.contents(args.language).items():
+        write_atomically(args.folder / name, text)
+    print(f"wrote {', '.join(assets.NAMES)} in {args.folder} (pages link execute.js and execute.css)")
     return 0
 
 
@@ -345,9 +379,18 @@ def _live() -> bool:
 
 
 def _show(verdict: Verdict, verdicts: list[Verdict]) -> None:
+    """A verdict's progress line: at once on a terminal, else flushed at most every 0.2 s (a CI log still
+    moves, and thousands of quick blocks do not pay one write each)."""
     verdicts.append(verdict)
-    prefix = "\r\033[K" if _live() else ""
-    print(prefix + progress_line(verdict), flush=True)
+    live = _live()
+    sys.stdout.write(("\r\033[K" if live else "") + progress_line(verdict) + "\n")
+    now = time.monotonic()
+    if live or now - _FLUSHED[0] >= 0.2:
+        sys.stdout.flush()
+        _FLUSHED[0] = now
+
+
+_FLUSHED = [0.0]
 
 
 def _report(verdicts: list[Verdict], updates: Counter[str], masker: Masker) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import time
 from collections.abc import Iterator, Mapping
@@ -94,7 +93,7 @@ class Settings:
 
 def new_run_id() -> str:
     """A short unique suffix so resource names do not clash with other runs."""
-    return "mx" + secrets.token_hex(3)
+    return "mx" + os.urandom(3).hex()
 
 
 class PageRun:

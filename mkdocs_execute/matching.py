@@ -6,7 +6,6 @@ two wildcards: `...` alone on a line stands for any number of lines, `[..]` insi
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -245,6 +244,8 @@ def _middle(patterns: list[_Pattern], actual: list[str]) -> list[_Op]:
     if not any(p.ellipsis or p.segments is not None for p in patterns):
         return _literal([p.text for p in patterns], actual)
     keys: list[object] = [p.text if p.segments is None and not p.ellipsis else object() for p in patterns]
+    import difflib  # only for a diff or a hint
+
     matcher = difflib.SequenceMatcher(None, keys, actual, autojunk=True)  # type: ignore[arg-type]
     ops: list[_Op] = []
     i = j = 0
@@ -259,6 +260,8 @@ def _middle(patterns: list[_Pattern], actual: list[str]) -> list[_Op]:
 def _literal(wanted: list[str], got: list[str]) -> list[_Op]:
     """Plain lines aligned as difflib aligns them."""
     ops: list[_Op] = []
+    import difflib  # only for a diff or a hint
+
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, wanted, got, autojunk=True).get_opcodes():
         if tag == "equal":
             ops += [_Op("match", i1 + k, j1 + k) for k in range(i2 - i1)]
@@ -389,6 +392,8 @@ def compare(expected: str, actual: str) -> Comparison:
     ):  # the common case: plain text, compared and diffed as difflib does
         if wanted == got:
             return Comparison(True, "", wanted, got)
+        import difflib  # only for a diff or a hint
+
         return Comparison(False, "\n".join(difflib.unified_diff(wanted, got, *_NAMES, lineterm="")), wanted, got)
     ops = _align([_Pattern.of(line) for line in wanted], got)
     ok = all(op.tag in ("match", "absorb", "ellipsis") for op in ops)

@@ -74,7 +74,7 @@ class Block:
         return default
 
     def has(self, name: str) -> bool:
-        return any(option.name == name for option in self.options)
+        return bool(self.options) and any(option.name == name for option in self.options)
 
     @property
     def runnable(self) -> bool:

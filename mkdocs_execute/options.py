@@ -6,7 +6,6 @@ and the README and the writer's guide carry tables generated from it (a test kee
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -197,6 +196,8 @@ def problems(options: Iterable[Option]) -> tuple[list[str], list[str]]:
 
 def _suggestion(name: str) -> str:
     names = [spec.name for spec in CATALOGUE if spec.kind == "value"]
+    import difflib  # only for a diff or a hint
+
     close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
 

@@ -6,7 +6,6 @@ here, so what is shown is exactly what is tested.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -210,6 +209,8 @@ class _Parser:
         if marker is None:
             self.warn(index, "bad-marker", f"cannot read the marker {suffix!r}")
         elif marker.kind is None:
+            import difflib  # only for a diff or a hint
+
             close = difflib.get_close_matches(marker.name.lower(), list(KINDS), n=1, cutoff=0.6)
             hint = f" (did you mean {marker.text.replace(marker.name, close[0], 1)!r}?)" if close else ""
             self.warn(index, "unknown-marker", f"unknown marker {marker.text!r}{hint}")
@@ -225,7 +226,7 @@ class _Parser:
                 self.warn(index, "orphan-output", "output block follows no runnable block")
             else:
                 runnable = blocks[self.pending]  # its output's bad option is its own: it cannot be judged
-                blocks[self.pending] = replace(runnable, expected=block, errors=runnable.errors + block.errors)
+                _pair(runnable, block)
             self.pending = None
         else:
             self.pending = len(blocks) if block.runnable else None
@@ -360,6 +361,14 @@ class _Parser:
             if match["escape"] and not inline.holds(match.start()):
                 pieces.append(Piece(match.start(), match.end(), "literal", name=match["name"]))
         return pieces
+
+
+def _pair(runnable: Block, output: Block) -> None:
+    """Give a runnable block its output block. The parser still owns both (nothing else has seen them), so
+    the frozen block is completed in place: `dataclasses.replace` made a new one, half of a big page's parse."""
+    object.__setattr__(runnable, "expected", output)
+    if output.errors:
+        object.__setattr__(runnable, "errors", runnable.errors + output.errors)
 
 
 def _blank(text: str, spans: list[CodeSpan]) -> str:

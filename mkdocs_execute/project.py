@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -82,6 +81,8 @@ def find_project(start: Path) -> Project | None:
 @lru_cache(maxsize=8)
 def load_project(config_file: Path) -> Project:
     """Read the config as MkDocs does (its own loader and validation)."""
+    import logging  # only with MkDocs' config
+
     from mkdocs.config import load_config
     from mkdocs.exceptions import ConfigurationError
 

@@ -5,7 +5,6 @@ Everything here is already masked (verdicts are) and capped (see `limits`).
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -17,8 +16,9 @@ from .updating import write_atomically
 
 _SYMBOLS = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.SKIPPED: "skip"}
 _ESCAPE = re.compile(ESCAPES)
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-"""Characters XML 1.0 cannot hold, even escaped: most C0 controls, lone surrogates, U+FFFE and U+FFFF."""
+_NOT_XML = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+"""Characters XML 1.0 cannot hold, even escaped: most C0 controls, lone surrogates, U+FFFE and U+FFFF (compiled
+only for a JUnit report: the pattern is slow to compile)."""
 
 
 def progress_line(verdict: Verdict) -> str:
@@ -71,7 +71,7 @@ def xml_text(text: str) -> str:
     """Text any XML parser accepts: terminal escape sequences dropped, other forbidden characters spelt out."""
     if "\x1b" in text or "\x9b" in text:
         text = _ESCAPE.sub("", text)
-    return _NOT_XML.sub(_spelt, text)
+    return re.sub(_NOT_XML, _spelt, text)
 
 
 def _spelt(match: re.Match[str]) -> str:
@@ -105,4 +105,6 @@ def write_json(path: Path, verdicts: list[Verdict], duration: float, exit_status
             for v in verdicts
         ],
     }
+    import json  # only for --json
+
     write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")

@@ -24,7 +24,6 @@ import contextlib
 import fcntl
 import os
 import re
-import secrets
 import select
 import shlex
 import shutil
@@ -94,6 +93,7 @@ _SPECIAL = (
 # `declare -p` prints one line per variable (values with a newline come as $'…'); __mx_pre is the loop's only
 # variable that belongs to the state (the options -e -u -x -v to switch on before the next block).
 _SPECIAL_LINE = re.compile(rb"declare -\S+ (?:__mx_(?!pre(?:=|$))\w*|%s)(?:=|$)" % _SPECIAL.replace(" ", "|").encode())
+_BATCH = 0.0005  # seconds to let a run of blocks write more before reading: far fewer wake-ups on both sides
 _GRACE = 1.0  # seconds between SIGTERM and SIGKILL
 # The shell's private descriptors; block code does not use such numbers by accident. 51-53 are spare copies
 # of 61, 62 and 57, for a block that closes or redirects one of them.
@@ -108,11 +108,13 @@ _HIGH = 63  # our own descriptors live above all of these
 # block's functions out), and everything after the block runs inside `{ …; } 2>&55` (/dev/null) with -e -u -x
 # -v off, so that `set -x` traces none of it; they are switched back on at the start of the next block's code.
 #
-# _OPTS: which of -e -u -x -v the block left on ($__mx_f is $SHELLOPTS at its end), for the next block.
+# _OPTS: which of -e -u -x -v the block left on ($__mx_f is $SHELLOPTS at its end), for the next block; worked
+# out again only when $SHELLOPTS changed ($__mx_fo: its value last time).
 _OPTS = r"""
-__mx_pre=; [[ :$__mx_f: == *:errexit:* ]] && __mx_pre+=e; [[ :$__mx_f: == *:nounset:* ]] && __mx_pre+=u;
+[[ $__mx_f == "$__mx_fo" ]] || { __mx_fo=$__mx_f __mx_pre=;
+[[ :$__mx_f: == *:errexit:* ]] && __mx_pre+=e; [[ :$__mx_f: == *:nounset:* ]] && __mx_pre+=u;
 [[ :$__mx_f: == *:xtrace:* ]] && __mx_pre+=x; [[ :$__mx_f: == *:verbose:* ]] && __mx_pre+=v;
-[[ -n $__mx_pre ]] && __mx_pre="builtin set -$__mx_pre; ";
+[[ -n $__mx_pre ]] && __mx_pre="builtin set -$__mx_pre; "; };
 """
 # _MARK: the marker line after a block, into the output pipe (fd 61, else its spare), so that it comes after
 # everything the block wrote. The nonce is two halves, so that a block that prints the loop's variables
@@ -145,7 +147,8 @@ fi;
 && -v TERM && -v SHELL ]] || for __mx_x in PS4 OPTERR OPTIND HOSTNAME HOSTTYPE MACHTYPE OSTYPE PATH TERM SHELL;
 do [[ -v $__mx_x ]] || __mx_o+="builtin unset -v $__mx_x"$'\n'; done;
 if [[ -n $__mx_i ]]; then IFS=$__mx_ifs; else builtin unset -v IFS; __mx_o+=$'builtin unset -v IFS\n'; fi;
-{ builtin printf %s "$__mx_o"; builtin unset -v __mx_o __mx_code; builtin declare -p; builtin printf '#__mx_vars\n';
+{ builtin printf %s "$__mx_o"; builtin unset -v __mx_o __mx_code __mx_codes; builtin declare -p;
+builtin printf '#__mx_vars\n';
 builtin declare -f; builtin declare -Fx; builtin alias -p; builtin umask -p; builtin printf '#__mx_end\n';
 } >&59;
 """
@@ -180,31 +183,33 @@ elif [[ $__mx_t == "*" ]]; then __mx_left=0;
 elif [[ $__mx_t == "$__mx_seq" ]]; then command exec 61>&51; @MARK@ fi; } 2>&55; @BECOME@
 """
 # _MAIN, the loop. The status of a block is the first failure (recorded by the ERR trap, so with the rules of
-# set -e: tested commands do not count) or else its last status. What follows a block sits in the loop's
-# condition and at the top of its body, so that a block's own top-level `continue` (bash lets it reach the
-# loop, through eval) still reports; a top-level `break` ends this loop, and the script's outer loop starts it
-# again. Codes come NUL-terminated from a file (fd 57), each after a line with the status expected of it (`*`:
-# any), so that bash reads them buffered rather than byte by byte. A request for -1 blocks is a ping: its
-# marker (`p`) says the shell is idle. The eval has no redirection (stdin is the
-# shell's, /dev/null): bash would park a copy of the redirected fd on 10 or above for the whole block, where
-# the block's own `exec 10>file` lands.
+# set -e: tested commands do not count) or else its last status. Everything between two blocks sits in the
+# loop's condition, in two groups redirected to /dev/null (each redirection costs system calls; stdout only for
+# the first, where a DEBUG trap left by the block still runs, as a block's `exec 62<&52` could land on the
+# second's saved copy), so that a
+# block's own top-level `continue` (bash lets it reach the loop, through eval) still reports; a top-level
+# `break` ends this loop, and the script's outer loop starts it again. A request (`SEQ COUNT`) comes on fd 62;
+# its codes are in a file (fd 57), NUL-terminated, each after a line with the status expected of it (`*`:
+# any), read at once into an array. A request for -1 blocks is a ping: its marker (`p`) says the shell is
+# idle. The eval has no redirection (stdin is the shell's, /dev/null): bash would park a copy of the
+# redirected fd on 10 or above for the whole block, where the block's own `exec 10>file` lands.
 _MAIN = r"""
-while { __mx_x=$? __mx_y=$SHELLOPTS; builtin set +euvx; builtin trap - ERR;
-[[ -n $__mx_cap ]] || __mx_last=$__mx_x __mx_f=$__mx_y; __mx_cap=; builtin trap - DEBUG RETURN; } >&55 2>&55; do
-if [[ -n $__mx_busy ]]; then { __mx_busy= __mx_st=${__mx_first:-$__mx_last};
-builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; @REPORT@ } 2>&55; fi;
-(( __mx_left > 0 )) || { IFS=" " builtin read -r -u 62 __mx_seq __mx_left ||
+while { __mx_x=$? __mx_y=$SHELLOPTS; builtin set +euvx; builtin trap - ERR DEBUG RETURN; } >&55 2>&55;
+{ [[ -n $__mx_cap ]] || __mx_last=$__mx_x __mx_f=$__mx_y; __mx_cap=;
+if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_last};
+builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; @REPORT@ fi;
+while (( __mx_left <= 0 )); do
+IFS=" " builtin read -r -u 62 __mx_seq __mx_left ||
 { (( $? > 128 )) && IFS=" " builtin read -r -u 62 __mx_seq __mx_left; } ||
 { command exec 62<&52 && IFS=" " builtin read -r -u 62 __mx_seq __mx_left; } ||
 { builtin trap - EXIT; builtin exit 0; };
-} 2>&55;
-if (( __mx_left < 0 )); then { builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq" >&61; } 2>&55;
-__mx_left=0;
-continue; fi;
-{ IFS= builtin read -r -d '' -u 57 __mx_code || { command exec 57<&53; IFS= builtin read -r -d '' -u 57 __mx_code; };
-} 2>&55; __mx_want=${__mx_code%%$'\n'*} __mx_code=${__mx_code#*$'\n'};
-__mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_first= __mx_busy=1; builtin set --;
-builtin trap '{ __mx_first=${__mx_first:-$?}; } 2>&55' ERR;
+if (( __mx_left < 0 )); then builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq" >&61; __mx_left=0;
+else __mx_k=0; builtin mapfile -d '' -t -u 57 __mx_codes ||
+{ command exec 57<&53; builtin mapfile -d '' -t -u 57 __mx_codes; };
+fi; done;
+__mx_code=${__mx_codes[__mx_k]} __mx_want=${__mx_code%%$'\n'*} __mx_code=${__mx_code#*$'\n'}
+__mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_k=$(( __mx_k + 1 )) __mx_first= __mx_busy=1;
+builtin trap '{ __mx_first=${__mx_first:-$?}; } 2>&55' ERR; } 2>&55; do
 builtin eval "$__mx_pre$__mx_code";
 done
 """
@@ -213,9 +218,10 @@ done
 # the session's directory without OLDPWD, or the state of the snapshot), then the loop.
 _SCRIPT = r"""
 { builtin shopt -s expand_aliases; __mx_b0=$BASHOPTS __mx_s0=$SHELLOPTS __mx_busy= __mx_cap= __mx_seq=0
-__mx_left=0 __mx_want= __mx_first= __mx_last=0 __mx_pre= __mx_t= __mx_st=0 __mx_go= __mx_bash=$BASH
+__mx_left=0 __mx_want= __mx_first= __mx_last=0 __mx_pre= __mx_fo= __mx_k=0 __mx_t= __mx_st=0 __mx_go= __mx_bash=$BASH
 __mx_again=$BASH_EXECUTION_STRING __mx_na=@NA@ __mx_nb=@NB@;
 if [[ ${1-} == restore ]]; then builtin source /dev/fd/58; else builtin cd -- @CWD@; builtin unset -v OLDPWD; fi;
+builtin set --;
 __mx_exit=@EXIT@ __mx_int=@INT@; builtin trap 'builtin eval "$__mx_exit"' EXIT;
 builtin trap 'builtin eval "$__mx_int"' INT; } 2>&55;
 while :; do @MAIN@; { __mx_last=$? __mx_f=$SHELLOPTS; builtin set +euvx; __mx_cap=1; } 2>&55; done
@@ -428,9 +434,9 @@ class ShellSession:
             raise FileNotFoundError(f"shell not found: {shell}")
         self._shell_path = found
         self._cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd()
-        token = secrets.token_hex(12)
+        token = os.urandom(12).hex()  # `secrets` is this, and costs an import
         self._token = f"{TOKEN_VARIABLE}={token}".encode()
-        halves = secrets.token_hex(6), secrets.token_hex(6)
+        halves = os.urandom(6).hex(), os.urandom(6).hex()
         self._script = _script(self._cwd, halves)
         self._marker = (halves[0] + halves[1]).encode()
         environment = dict(normal_environment() if env is None else env)
@@ -548,7 +554,7 @@ class ShellSession:
                 rest: list[tuple[bytes, float, int | None]] = []
                 for index, (_code, timeout, want) in enumerate(todo):
                     # A later block of the request began just before its predecessor's marker was read.
-                    outcome, how = self._collect(shell, first + index, timeout, mark)
+                    outcome, how = self._collect(shell, first + index, timeout, mark, len(todo) > 1)
                     mark = processes.Mark(last=False)
                     last = index == len(todo) - 1
                     stopped = outcome.timed_out or self._interrupted
@@ -630,7 +636,9 @@ class ShellSession:
         self._low_mark = 0
         return rest
 
-    def _collect(self, shell: _Shell, seq: int, timeout: float, mark: processes.Mark) -> tuple[Outcome, str]:
+    def _collect(
+        self, shell: _Shell, seq: int, timeout: float, mark: processes.Mark, batch: bool = False
+    ) -> tuple[Outcome, str]:
         """Wait for block `seq`'s marker, stopping the block past its time; its outcome and how it ended: `n`
         normally, `x` it ended the shell, `i` it was stopped (both restored), `d` the shell is gone."""
         start = time.monotonic()
@@ -655,6 +663,8 @@ class ShellSession:
             if shell.pidfd is None:
                 wait = min(wait, 0.002)
             events = shell.poller.poll(max(1, int(wait * 1000) + 1))
+            if batch:
+                time.sleep(_BATCH)
             _read(self._output, self._buffer)
             if any(fd == shell.pidfd for fd, _ in events) or (shell.pidfd is None and shell.dead()):
                 _read(self._output, self._buffer)

@@ -495,3 +495,12 @@ def test_the_disk_scan_finds_a_file_holding_a_secret(tmp_path: Path) -> None:
     """Negative case: the scan above does find a file with the value in it."""
     (tmp_path / "state").write_text("declare -x TOKEN=abc-find-me\n")
     assert _files_holding(b"abc-find-me", [str(tmp_path)]) == [str(tmp_path / "state")]
+
+
+def test_positional_parameters_carry_as_in_a_terminal(shell: ShellSession) -> None:
+    assert shell.run('echo "${1-none}"').output == "none\n"
+    shell.run("set -- a b")
+    assert shell.run('echo "$#:$1"').output == "2:a\n"
+    # Negative: a shell restored after `exit` does not see its own `restore` argument.
+    shell.run("exit 3")
+    assert shell.run('echo "$#:${1-none}"').output == "0:none\n"

@@ -202,7 +202,9 @@ def test_unmarked_page_is_byte_identical(sites: tuple[Path, Path, list[str]], pa
     with_site, without_site, _ = sites
     name = _html(page)
     with_bytes = (with_site / name).read_bytes()
-    assert ASSETS + "execute.js" in with_bytes.decode("utf-8"), "the plugin's script is linked"
+    text = with_bytes.decode("utf-8")
+    assert ASSETS + "loader.js" in text, "the plugin's loader is linked"
+    assert ASSETS + "execute.js" not in text and ASSETS + "execute.css" not in text  # not on a page without blocks
     diff = difference(with_bytes, (without_site / name).read_bytes(), name)
     assert not diff, "".join(diff)
 
@@ -218,7 +220,8 @@ def test_every_other_file_is_identical(sites: tuple[Path, Path, list[str]]) -> N
     with_files = {p.relative_to(with_site).as_posix() for p in with_site.rglob("*") if p.is_file()}
     without_files = {p.relative_to(without_site).as_posix() for p in without_site.rglob("*") if p.is_file()}
     assert {f for f in with_files if not f.startswith(ASSETS)} == without_files
-    assert {f for f in with_files if f.startswith(ASSETS)} == {ASSETS + "execute.js", ASSETS + "execute.css"}
+    shipped = {"execute.js", "execute.css", "terminal.js", "terminal.css", "loader.js"}
+    assert {f for f in with_files if f.startswith(ASSETS)} == {ASSETS + name for name in shipped}
     assert {"search/search_index.json", "sitemap.xml", "404.html"} <= without_files
     skip = {_html(page) for page in PAGES} | {"marked/index.html", "search/search_index.json"}
     for name in sorted(without_files - skip):

@@ -64,6 +64,8 @@ def test_the_examples_assets_are_what_the_assets_command_writes() -> None:
     folder = EXAMPLE / "docs" / "assets" / "mkdocs-execute"
     assert (folder / "execute.js").read_text() == assets.script()
     assert (folder / "execute.css").read_text() == assets.stylesheet()
+    for name, text in assets.contents().items():  # what the first Run fetches from beside execute.js too
+        assert (folder / name).read_text() == text, name
     assert "__MX_" in (Path(assets.__file__).parent / "assets" / "execute.js").read_text()  # the template's
 
 

@@ -65,6 +65,7 @@ markdown_extensions:
 nav:
   - Accueil: index.md
   - Suite: suite.md
+  - À propos: apropos.md
 """
 
 TITLE = (  # long enough to reach the toolbar if no room were kept for it
@@ -125,6 +126,13 @@ NAME [..] READY
 ...
 ```{{output}}
 """.replace("LONG", LONG.strip())
+
+
+APROPOS_MD = """\
+# À propos
+
+Une page sans bloc marqué : `ls -l` n'est ici que du code.
+"""
 
 
 @dataclass
@@ -199,7 +207,7 @@ def _serving(server: ThreadingHTTPServer) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The fixture site, served on 127.0.0.1 and built there with `mkdocs build --strict`."""
-    pages = {"index.md": INDEX_MD, "suite.md": SUITE_MD}
+    pages = {"index.md": INDEX_MD, "suite.md": SUITE_MD, "apropos.md": APROPOS_MD}
     with _built_and_served(tmp_path_factory.mktemp("browser-site"), MKDOCS_YML, pages) as served_site:
         yield served_site
 

@@ -247,6 +247,52 @@ def test_instant_navigation_keeps_buttons_and_values(tab: Tab) -> None:
     assert tab.errors == []
 
 
+_LOADED = "performance.getEntriesByType('resource').map(e => e.name.split('/').pop()).filter(n => n.endsWith('.js'))"
+
+
+@pytest.mark.browser
+def test_a_page_without_blocks_loads_only_the_loader_until_a_lesson_comes(tab: Tab) -> None:
+    page = tab.page
+    page.goto(tab.url + "apropos/")
+    page.wait_for_load_state("load")
+    loaded = page.evaluate(_LOADED)
+    assert "loader.js" in loaded and "execute.js" not in loaded, loaded
+    assert page.evaluate("window.mkdocsExecute === undefined")
+    assert page.evaluate("document.querySelectorAll('link[href*=\"mkdocs-execute\"]').length") == 0
+    # Instant navigation brings a lesson in: the loader fetches execute.js and its stylesheet, once.
+    page.evaluate("window.marker = 'same-document'")
+    page.click('.md-sidebar--primary a.md-nav__link[href$="suite/"]')
+    page.wait_for_url("**/suite/")
+    page.wait_for_function("window.mkdocsExecute && window.mkdocsExecute.ready")
+    assert page.evaluate("window.marker") == "same-document"  # control: no full reload happened
+    inline = '.mx-inline[data-mx-source="docs/suite.md:9"]'
+    page.click(f"{inline} .mx-run")
+    wait_status(tab, inline, FR["run_fallback"])
+    assert tab.clipboard() == "pwd"
+    shown = page.eval_on_selector(f"{CURL} .mx-toolbar", "el => getComputedStyle(el).display")
+    assert shown == "flex"  # the stylesheet came with it
+    page.click('.md-sidebar--primary a.md-nav__link[href$="apropos/"]')
+    page.wait_for_url("**/apropos/")
+    page.click('.md-sidebar--primary a.md-nav__link:has-text("Accueil")')
+    page.wait_for_selector(ECHO)
+    page.click(f"{ECHO} .mx-copy")
+    wait_status(tab, ECHO, FR["copied"])
+    assert page.evaluate(_LOADED).count("execute.js") == 1
+    assert tab.errors == []
+
+
+@pytest.mark.browser
+def test_a_lesson_page_links_its_assets_itself(tab: Tab) -> None:
+    """The negative case: a lesson opened directly has execute.js from its own head, not from the loader."""
+    tab.open()
+    page = tab.page
+    assert page.evaluate("document.querySelectorAll('head script[data-mx-execute][defer]').length") == 1
+    assert page.evaluate("document.querySelectorAll('head link[href$=\"execute.css\"]').length") == 1
+    assert page.evaluate(_LOADED).count("execute.js") == 1
+    assert "terminal.js" not in page.evaluate(_LOADED)  # the drawer comes with the first Run only
+    assert tab.errors == []
+
+
 @pytest.mark.browser
 def test_no_console_errors(tab: Tab) -> None:
     page = tab.page
@@ -333,8 +379,12 @@ def test_assets_fit_the_size_budget(site: Site) -> None:
     assert b"__MX_STRINGS__" not in script and b"__MX_TERMINAL__" not in script and "Copié".encode() in script
     weight = _page_weight()
     loaded = weight.plugin_weight(site.root, "index.html")
-    assert set(loaded) == {"assets/mkdocs-execute/execute.js", "assets/mkdocs-execute/execute.css"}
+    names = {"assets/mkdocs-execute/" + name for name in ("execute.js", "execute.css", "loader.js")}
+    assert set(loaded) == names
     assert loaded["assets/mkdocs-execute/execute.js"] == len(gzip.compress(script, 9))  # control
-    assert sum(loaded.values()) <= weight.BUDGET == 10 * 1024, loaded
+    assert sum(loaded.values()) <= weight.BUDGET == 8 * 1024, loaded
+    plain = weight.plugin_weight(site.root, "apropos/index.html")
+    assert set(plain) == {"assets/mkdocs-execute/loader.js"}
+    assert sum(plain.values()) <= weight.PLAIN_BUDGET == 512, plain
     page = (site.root / "index.html").read_text(encoding="utf-8")
     assert "xterm" not in page  # the terminal's library is never part of the page itself

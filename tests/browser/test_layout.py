@@ -120,6 +120,10 @@ DRAWER = (
 ICONS = "[...document.querySelectorAll('.mx-drawer button')].map(b => getComputedStyle(b, '::before').display)"
 
 
+TERMINAL_CSS = """() => new Promise((ok, ko) => document.head.append(Object.assign(document.createElement("link"),
+  { rel: "stylesheet", href: "assets/mkdocs-execute/terminal.css", onload: ok, onerror: ko })))"""
+
+
 @pytest.mark.browser
 def test_the_drawer_close_button_has_no_blank_icon(browser: Any, site: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -127,6 +131,7 @@ def test_the_drawer_close_button_has_no_blank_icon(browser: Any, site: Any) -> N
     try:
         page.goto(site.url)
         page.wait_for_function("window.mkdocsExecute && window.mkdocsExecute.ready")
+        page.evaluate(TERMINAL_CSS)  # as the first Run fetches it with the drawer
         page.evaluate("html => document.body.insertAdjacentHTML('beforeend', html)", DRAWER)
         close, copy = page.evaluate(ICONS)
         assert close == "none" and copy != "none"  # negative beside it: another button keeps its icon
