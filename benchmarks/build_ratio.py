@@ -161,13 +161,21 @@ SIDES = {
 }
 
 
-def generate(root: Path, pages: int) -> None:
+def page(n: int, blocks: int) -> str:
+    """Lesson `n` with `blocks` marked blocks (a multiple of 10): its middle sections said again as needed."""
+    text = PAGE.format(n=n)
+    start, end = text.index("## Check the cluster"), text.index("That is all for lesson")
+    middle = text[start:end]
+    return text[:start] + "".join(middle for _ in range(blocks // BLOCKS_PER_PAGE)) + text[end:]
+
+
+def generate(root: Path, pages: int, blocks: int = BLOCKS_PER_PAGE) -> None:
     for docs_dir, strip in (("docs", False), ("docs-plain", True)):
         docs = root / docs_dir
         docs.mkdir(parents=True)
         (docs / "index.md").write_text("# Benchmark\n\nGenerated lessons.\n", encoding="utf-8")
         for n in range(1, pages + 1):
-            text = PAGE.format(n=n)
+            text = page(n, blocks)
             (docs / f"lesson-{n:04d}.md").write_text(_MARKER.sub("", text) if strip else text, "utf-8")
     for name, (docs_dir, plugins, _) in SIDES.items():
         site = root / f"site-{name}"
@@ -231,15 +239,15 @@ def child(root: Path, name: str, clock: str, builds: int = 2) -> None:
     print(build_once(root, name, clock))
 
 
-def sanity(root: Path) -> None:
-    """The plugin rendered 10 blocks per page; the stripped site highlights the same code blocks."""
+def sanity(root: Path, blocks: int = BLOCKS_PER_PAGE) -> None:
+    """The plugin rendered every marked block of a page; the stripped site highlights the same code blocks."""
 
     def page(name: str) -> str:
         return (root / f"site-{name}" / "lesson-0001" / "index.html").read_text(encoding="utf-8")
 
     found = page("with").count("data-mx-kind=")
-    if found != BLOCKS_PER_PAGE or "data-mx-kind=" in page("stripped"):
-        sys.exit(f"sanity check failed: {found} marked blocks rendered, expected {BLOCKS_PER_PAGE}")
+    if found != blocks or "data-mx-kind=" in page("stripped"):
+        sys.exit(f"sanity check failed: {found} marked blocks rendered, expected {blocks}")
     blocks = {name: page(name).count('<div class="highlight') for name in SIDES}
     if blocks["with"] != blocks["stripped"]:
         sys.exit(f"sanity check failed: highlighted blocks differ: {blocks}")
@@ -248,6 +256,7 @@ def sanity(root: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=300, help="generated pages (default 300)")
+    parser.add_argument("--blocks", type=int, default=10, help="marked blocks per page, a multiple of 10 (10)")
     parser.add_argument("--rounds", type=int, default=5, help="timed builds per side (default 5)")
     parser.add_argument("--target", type=float, default=1.05, help="highest acceptable ratio (default 1.05)")
     parser.add_argument("--check", action="store_true", help="exit 1 when the ratio exceeds --target")
@@ -284,15 +293,15 @@ def main(argv: list[str] | None = None) -> int:
     times: dict[str, list[float]] = {name: [] for name in SIDES}
     with tempfile.TemporaryDirectory(prefix="mx-bench-") as tmp:
         root = args.keep or Path(tmp)
-        generate(root, args.pages)
+        generate(root, args.pages, args.blocks)
         print(
-            f"{args.pages} pages x {BLOCKS_PER_PAGE} marked blocks (+ index), "
+            f"{args.pages} pages x {args.blocks} marked blocks (+ index), "
             f"{args.rounds} rounds, alternating, {args.clock} time; warming up…",
             flush=True,
         )
         for name in SIDES:  # imports, lexers and templates, once for every side
             build_once(root, name)
-        sanity(root)
+        sanity(root, args.blocks)
         names = list(SIDES)
         orders = itertools.cycle([names[i:] + names[:i] for i in range(len(names))])
         for index in range(args.rounds):

@@ -280,15 +280,16 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         return found or PurePath(page.file.src_path).as_posix()
 
 
-_USES_SCRIPT = re.compile(r'<[^>]+\sdata-mx-(?:kind|var|vars)="')
-"""What execute.js acts on: a marked block, or a placeholder the reader fills in."""
+_USES_SCRIPT = (' data-mx-kind="', ' data-mx-var="', ' data-mx-vars="')
+"""What execute.js acts on, as the extension writes it: a marked block, or a placeholder (in a code block's
+text a quote is escaped, so a page that only shows such markup does not match)."""
 
 
 def link_assets(output: str, url: str) -> str:
     """A page with something for execute.js links it and its stylesheet in its head, so that its buttons
     are styled from the first paint; other pages only carry the loader (config's extra_javascript)."""
     head = output.find("</head>")
-    if head < 0 or not _USES_SCRIPT.search(output, head):
+    if head < 0 or not any(output.find(attribute, head) >= 0 for attribute in _USES_SCRIPT):
         return output
     folder = get_relative_url(f"{ASSETS}/", url)
     tags = (

@@ -215,3 +215,16 @@ def test_what_already_works_with_other_plugins_keeps_working(tmp_path: Path, nam
     )
     assert "mx-toolbar-" not in html
     assert (root / "site" / "assets" / "mkdocs-execute" / "execute.js").is_file()
+
+
+def test_only_pages_with_something_for_the_script_link_it() -> None:
+    from mkdocs_execute.plugin import link_assets
+
+    page = '<html><head><title>x</title></head><body><div class="mx-block" data-mx-kind="execute">…</div></body>'
+    linked = link_assets(page, "lesson/")
+    assert '<link rel="stylesheet" href="../assets/mkdocs-execute/execute.css">' in linked
+    assert '<script src="../assets/mkdocs-execute/execute.js" defer data-mx-execute></script>\n</head>' in linked
+    assert link_assets(page.replace("data-mx-kind", "data-mx-vars"), "index.html").count("execute.js") == 1
+    # Negative: a page that only shows such markup, in a code block, is left as it is.
+    shown = "<html><head></head><body><pre><code>&lt;div data-mx-kind=&quot;execute&quot;&gt;</code></pre></body>"
+    assert link_assets(shown, "doc/") == shown
