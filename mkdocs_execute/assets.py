@@ -37,21 +37,17 @@ def strings_table(languages: Iterable[str] = ()) -> str:
 
 
 def stylesheet() -> str:
-    return compact(_source("execute.css"))
+    return static("execute.css")
 
 
 def static(name: str) -> str:
-    """One of the assets that need nothing filled in: terminal.js, terminal.css, loader.js."""
+    """An asset with nothing to fill in (all but execute.js)."""
     return compact(_source(name))
 
 
 def contents(languages: Iterable[str] = (), terminal: dict[str, str] | None = None) -> dict[str, str]:
     """Every asset by name, ready to serve."""
-    return {
-        name: script(languages, terminal) if name == "execute.js" else stylesheet() if name == "execute.css"
-        else static(name)
-        for name in NAMES
-    }  # fmt: skip
+    return {name: script(languages, terminal) if name == "execute.js" else static(name) for name in NAMES}
 
 
 def _source(name: str) -> str:

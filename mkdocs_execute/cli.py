@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .terminal import main as terminal_main  # POSIX-only (PTY): imported on demand
 
         return terminal_main(argv[1:])
-    parser = _parser(argv[0] if argv and argv[0] in _COMMANDS else None)
+    parser = _parser(argv[0] if argv and argv[0] in _SUBPARSERS else None)
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args)
@@ -44,9 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return assets_command(args)
     parser.print_help()
     return 2
-
-
-_COMMANDS = ("run", "list", "import", "assets")
 
 
 def _parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -209,19 +209,23 @@
       el.onerror = () => ko(new Error("cannot load " + (attrs.src || attrs.href)));
       document.head.append(el);
     });
-  /* The drawer (terminal.js and terminal.css) comes on the first Run; until then Run only needs this. */
-  let drawer = null;
-  let real = null;
-  const loadDrawer = () =>
-    (drawer ||= Promise.all([
-      asset("link", { rel: "stylesheet", href: BASE + "terminal.css" }),
-      asset("script", { src: BASE + "terminal.js" }),
-    ])
-      .then(() => (real = window.mkdocsExecuteDrawer({ T, TERM, BASE, MARK, make, asset })))
-      .catch((e) => {
-        drawer = null;
+  /* `load` once; a failed load is tried again the next time. */
+  const once = (load) => {
+    let done = null;
+    return () =>
+      (done ||= load().catch((e) => {
+        done = null;
         throw e;
       }));
+  };
+  /* The drawer (terminal.js and terminal.css) comes on the first Run; until then Run only needs this. */
+  let real = null;
+  const loadDrawer = once(() =>
+    Promise.all([
+      asset("link", { rel: "stylesheet", href: BASE + "terminal.css" }),
+      asset("script", { src: BASE + "terminal.js" }),
+    ]).then(() => (real = window.mkdocsExecuteDrawer({ T, TERM, BASE, MARK, make, asset, once }))),
+  );
   const terminal = TERM && {
     send: (command, o) => loadDrawer().then((t) => t.send(command, o)),
     screen: (n) => (real ? real.screen(n) : ""),

@@ -2,23 +2,18 @@
  * first Run only, so that a lesson page costs no more than its Copy and Run buttons until then. */
 (() => {
   "use strict";
-  window.mkdocsExecuteDrawer = ({ T, TERM, BASE, MARK, make, asset }) => {
+  window.mkdocsExecuteDrawer = ({ T, TERM, BASE, MARK, make, asset, once }) => {
     /* ---- The terminal drawer: one tab, one WebSocket and one server-side shell per Tn. ---- */
     const sessions = {};
     let drawer = null;
     let lastRun = null;
 
-    let xterm = null;
-    const loadXterm = () =>
-      (xterm ||= Promise.all([
+    const loadXterm = once(() =>
+      Promise.all([
         asset("link", { rel: "stylesheet", href: BASE + "vendor/xterm/css/xterm.css" }),
         asset("script", { src: BASE + "vendor/xterm/lib/xterm.js" }),
-      ])
-        .then(() => asset("script", { src: BASE + "vendor/xterm/addon-fit/lib/addon-fit.js" }))
-        .catch((e) => {
-          xterm = null;
-          throw e;
-        }));
+      ]).then(() => asset("script", { src: BASE + "vendor/xterm/addon-fit/lib/addon-fit.js" })),
+    );
 
     /* The served site's local terminal hands its token over same-origin only (another site can't read it). */
     const endpoint = () =>

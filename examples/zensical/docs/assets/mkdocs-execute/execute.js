@@ -186,18 +186,21 @@ const el = Object.assign(document.createElement(tag), attrs, { onload: ok });
 el.onerror = () => ko(new Error("cannot load " + (attrs.src || attrs.href)));
 document.head.append(el);
 });
-let drawer = null;
-let real = null;
-const loadDrawer = () =>
-(drawer ||= Promise.all([
-asset("link", { rel: "stylesheet", href: BASE + "terminal.css" }),
-asset("script", { src: BASE + "terminal.js" }),
-])
-.then(() => (real = window.mkdocsExecuteDrawer({ T, TERM, BASE, MARK, make, asset })))
-.catch((e) => {
-drawer = null;
+const once = (load) => {
+let done = null;
+return () =>
+(done ||= load().catch((e) => {
+done = null;
 throw e;
 }));
+};
+let real = null;
+const loadDrawer = once(() =>
+Promise.all([
+asset("link", { rel: "stylesheet", href: BASE + "terminal.css" }),
+asset("script", { src: BASE + "terminal.js" }),
+]).then(() => (real = window.mkdocsExecuteDrawer({ T, TERM, BASE, MARK, make, asset, once }))),
+);
 const terminal = TERM && {
 send: (command, o) => loadDrawer().then((t) => t.send(command, o)),
 screen: (n) => (real ? real.screen(n) : ""),

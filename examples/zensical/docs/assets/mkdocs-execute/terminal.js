@@ -1,20 +1,15 @@
 (() => {
 "use strict";
-window.mkdocsExecuteDrawer = ({ T, TERM, BASE, MARK, make, asset }) => {
+window.mkdocsExecuteDrawer = ({ T, TERM, BASE, MARK, make, asset, once }) => {
 const sessions = {};
 let drawer = null;
 let lastRun = null;
-let xterm = null;
-const loadXterm = () =>
-(xterm ||= Promise.all([
+const loadXterm = once(() =>
+Promise.all([
 asset("link", { rel: "stylesheet", href: BASE + "vendor/xterm/css/xterm.css" }),
 asset("script", { src: BASE + "vendor/xterm/lib/xterm.js" }),
-])
-.then(() => asset("script", { src: BASE + "vendor/xterm/addon-fit/lib/addon-fit.js" }))
-.catch((e) => {
-xterm = null;
-throw e;
-}));
+]).then(() => asset("script", { src: BASE + "vendor/xterm/addon-fit/lib/addon-fit.js" })),
+);
 const endpoint = () =>
 TERM.url
 ? Promise.resolve(TERM)
