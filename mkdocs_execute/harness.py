@@ -9,7 +9,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -256,11 +256,12 @@ class PageRun:
             # Later blocks build on this one; output drift alone leaves the state sound.
             self.blocked = ("earlier-failure", f"an earlier block failed ({verdict.where})")
 
-    def run_all(self) -> Iterator[tuple[Block, Verdict]]:
-        """Every block in order with its verdict, as each ends. A run of plain shell blocks (no `when`, no
-        `wait`, same terminal) goes to the shell in one request, which stops at the first block whose status
-        is not the one it expects: what runs is what would run one block at a time."""
-        blocks = self.blocks
+    def run_all(self, blocks: list[Block] | None = None) -> Generator[tuple[Block, Verdict], None, None]:
+        """Every block in order (or those of `blocks`, in its order) with its verdict, as each ends. A run of
+        plain shell blocks (no `when`, no `wait`, same terminal) goes to the shell in one request, which stops
+        at the first block whose status is not the one it expects: what runs is what would run one block at
+        a time."""
+        blocks = self.blocks if blocks is None else blocks
         index = 0
         while index < len(blocks):
             run = self.plain_run(blocks, index)

@@ -15,7 +15,7 @@ import re
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -175,11 +175,17 @@ class LessonCollector(pytest.File):
             raise self.CollectError(self.lesson_file.error)
         self.group = _group(self.path) if self.lesson_file.session != "page" else None
         self.done: dict[int, Verdict] = {}
-        for block in run_order(self.lesson_file):
+        self.order = run_order(self.lesson_file)
+        self.position = {block.line: k for k, block in enumerate(self.order)}
+        self.caught_up = 0
+        """Every block of `order` before this index has run: catching up starts there (linear, not quadratic)."""
+        for block in self.order:
             yield BlockItem.from_parent(self, name=f"L{block.line}", block=block)
 
     def setup(self) -> None:
         self.done = {}
+        self.caught_up = 0
+        self.ahead: Generator[tuple[Block, Verdict], None, None] | None = None
         shared = None
         if self.group is not None:
             lesson = self.config.stash.setdefault(_lessons_key, {}).setdefault(self.group, _Lesson())
@@ -227,6 +233,9 @@ class LessonCollector(pytest.File):
     def teardown(self) -> None:
         if self.page_run is None:
             return
+        if self.ahead is not None:  # pytest stopped early: what still runs of the request is stopped
+            self.ahead.close()
+            self.ahead = None
         run, self.page_run = self.page_run, None
         failed = [v for v in run.finish() if v.status is Status.FAILED]
         if failed:
@@ -239,21 +248,39 @@ class LessonCollector(pytest.File):
         return self.page_run
 
     def run(self, block: Block) -> Verdict:
-        """A block's verdict; a block already run as another's setup is not run twice."""
+        """A block's verdict; a block already run (as another's setup, or ahead in a run of blocks) is not run
+        twice."""
         if block.line not in self.done:
-            self.done[block.line] = self.start().run(block)
+            page_run = self.start()
+            if self.ahead is None:
+                self.ahead = page_run.run_all(self.plan())
+            for ran, verdict in self.ahead:
+                self.done[ran.line] = verdict
+                if ran.line == block.line:
+                    return verdict
+            self.done[block.line] = page_run.run(block)
         return self.done[block.line]
+
+    def plan(self) -> list[Block]:
+        """What this session runs of the page, in order: every block up to the last one selected (earlier ones
+        are its setup), so that runs of plain blocks go to the shell in one request, as the CLI sends them.
+        With --maxfail (-x) a block never runs before its own item: nothing may run after the stop."""
+        if self.config.option.maxfail:
+            return []
+        mine = [item for item in self.session.items if item.parent is self and isinstance(item, BlockItem)]
+        selected = [self.position[item.block.line] for item in mine]
+        return self.order[: max(selected) + 1] if selected else []
 
     def catch_up(self, block: Block) -> None:
         """Run the blocks before `block` that have not run (it was selected alone), as its setup."""
-        for earlier in run_order(self.lesson_file):
-            if earlier.line >= block.line:
-                return
+        due = self.position[block.line]
+        for earlier in self.order[self.caught_up : due]:
             if earlier.line in self.done:
                 continue
             verdict = self.run(earlier)
             if verdict.status is Status.FAILED and not verdict.drift_only:
                 pytest.fail(BlockError(verdict, setup_of=block).report(), pytrace=False)
+        self.caught_up = max(self.caught_up, due)
 
 
 def _scratch(config: pytest.Config) -> str:

@@ -117,3 +117,31 @@ def test_skips_and_failures_point_at_the_page(tmp_path: Path) -> None:
     assert "SKIPPED [1] docs/s.md:3: no runner for `ruby`" in result.stdout
     assert "docs/s.md:7: the output differs from the page" in result.stdout
     assert "pytest_plugin.py" not in result.stdout
+
+
+def test_blocks_after_the_last_selected_one_never_run(tmp_path: Path) -> None:
+    """Plain blocks go to the shell in runs, ahead of their items: never past what this session runs."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    page = "\n".join(fence(f"touch {marks}/b{k}") for k in range(4))
+    root = lessons(tmp_path / "p", s=page)
+    result = pytest_in(root, "--mkdocs-execute", "docs", "-k", "L5")  # the second block
+    assert result.returncode == 0 and "1 passed, 3 deselected" in result.stdout, result.stdout
+    assert sorted(p.name for p in marks.iterdir()) == ["b0", "b1"]
+    # Negative: selecting everything runs every block.
+    assert pytest_in(root, "--mkdocs-execute", "docs").returncode == 0
+    assert sorted(p.name for p in marks.iterdir()) == ["b0", "b1", "b2", "b3"]
+
+
+def test_after_a_stop_on_failure_nothing_more_runs(tmp_path: Path) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    drifted = fence(f"touch {marks}/b1; echo actual") + "\n" + output("expected")
+    page = fence(f"touch {marks}/b0") + "\n" + drifted + "\n" + fence(f"touch {marks}/b2")
+    root = lessons(tmp_path / "p", s=page)
+    result = pytest_in(root, "--mkdocs-execute", "docs", "-x")
+    assert result.returncode == 1 and "1 failed, 1 passed" in result.stdout, result.stdout
+    assert sorted(p.name for p in marks.iterdir()) == ["b0", "b1"]
+    # Negative: without -x the block after the drift runs (drift leaves the state sound).
+    assert pytest_in(root, "--mkdocs-execute", "docs").returncode == 1
+    assert sorted(p.name for p in marks.iterdir()) == ["b0", "b1", "b2"]
