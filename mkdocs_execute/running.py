@@ -190,14 +190,16 @@ elif [[ $__mx_t == "$__mx_seq" ]]; then command exec 61>&51; @MARK@ fi; } 2>&55;
 # block's own top-level `continue` (bash lets it reach the loop, through eval) still reports; a top-level
 # `break` ends this loop, and the script's outer loop starts it again. A request (`SEQ COUNT`) comes on fd 62;
 # its codes are in a file (fd 57), NUL-terminated, each after a line with the status expected of it (`*`:
-# any), read at once into an array. A request for -1 blocks is a ping: its marker (`p`) says the shell is
+# any; a `+` after it: put our EXIT and INT traps back after the block, which may have replaced them, as
+# re-arming INT costs a third of the loop), read at once into an array. A request for -1 blocks is a ping: its marker (`p`) says the shell is
 # idle. The eval has no redirection (stdin is the shell's, /dev/null): bash would park a copy of the
 # redirected fd on 10 or above for the whole block, where the block's own `exec 10>file` lands.
 _MAIN = r"""
 while { __mx_x=$? __mx_y=$SHELLOPTS; builtin set +euvx; builtin trap - ERR DEBUG RETURN; } >&55 2>&55;
 { [[ -n $__mx_cap ]] || __mx_last=$__mx_x __mx_f=$__mx_y; __mx_cap=;
 if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_last};
-builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; @REPORT@ fi;
+[[ -z $__mx_arm ]] || { builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; };
+@REPORT@ fi;
 while (( __mx_left <= 0 )); do
 IFS=" " builtin read -r -u 62 __mx_seq __mx_left ||
 { (( $? > 128 )) && IFS=" " builtin read -r -u 62 __mx_seq __mx_left; } ||
@@ -208,6 +210,7 @@ else __mx_k=0; builtin mapfile -d '' -t -u 57 __mx_codes ||
 { command exec 57<&53; builtin mapfile -d '' -t -u 57 __mx_codes; };
 fi; done;
 __mx_code=${__mx_codes[__mx_k]} __mx_want=${__mx_code%%$'\n'*} __mx_code=${__mx_code#*$'\n'}
+__mx_arm=${__mx_want//[^+]/} __mx_want=${__mx_want%+}
 __mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_k=$(( __mx_k + 1 )) __mx_first= __mx_busy=1;
 builtin trap '{ __mx_first=${__mx_first:-$?}; } 2>&55' ERR; } 2>&55; do
 builtin eval "$__mx_pre$__mx_code";
@@ -218,7 +221,7 @@ done
 # the session's directory without OLDPWD, or the state of the snapshot), then the loop.
 _SCRIPT = r"""
 { builtin shopt -s expand_aliases; __mx_b0=$BASHOPTS __mx_s0=$SHELLOPTS __mx_busy= __mx_cap= __mx_seq=0
-__mx_left=0 __mx_want= __mx_first= __mx_last=0 __mx_pre= __mx_fo= __mx_k=0 __mx_t= __mx_st=0 __mx_go= __mx_bash=$BASH
+__mx_left=0 __mx_want= __mx_first= __mx_last=0 __mx_pre= __mx_fo= __mx_k=0 __mx_arm= __mx_t= __mx_st=0 __mx_go= __mx_bash=$BASH
 __mx_again=$BASH_EXECUTION_STRING __mx_na=@NA@ __mx_nb=@NB@;
 if [[ ${1-} == restore ]]; then builtin source /dev/fd/58; else builtin cd -- @CWD@; builtin unset -v OLDPWD; fi;
 builtin set --;
@@ -410,6 +413,8 @@ class _Shell:
 
 
 _MARKER = re.compile(rb" (\d+) (\d+) ([nxip])\n")
+_MAY_TRAP = (b"trap", b"source", b". ")
+"""Code that may replace the shell's traps: from then on the loop puts its own back after every block."""
 Request = tuple[str, float, "int | None"]
 """A block to run: its code, its time limit in seconds, and the status expected of it (None: any)."""
 
@@ -450,6 +455,7 @@ class ShellSession:
         self._lost = False  # a shell was killed: what it left may have gone to init, carrying the token
         self._shell: _Shell | None = None
         self._seq = 0
+        self._traps = False  # a block mentioned `trap`: from then on our traps are put back after each block
         self._buffer = bytearray()  # output read but not yet given to a block, from _low_mark on
         self._low_mark = 0
         self._running = False
@@ -601,7 +607,10 @@ class ShellSession:
         """Write the codes and the request; the number of the first block."""
         parts = []
         for code, _timeout, want in todo:
-            parts += [b"*" if want is None else b"%d" % want, b"\n", code, b"\0"]
+            # Once a page sets traps (itself, or in a script it sources), a function may do it again later.
+            self._traps = self._traps or any(word in code for word in _MAY_TRAP)
+            arm = b"+" if self._traps else b""
+            parts += [b"*" if want is None else b"%d" % want, arm, b"\n", code, b"\0"]
         self._files.write(_CODE_FD, b"".join(parts))
         first = self._seq + 1
         self._seq += len(todo)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from mkdocs_execute import running
 from mkdocs_execute.running import Outcome, ShellSession, normal_environment
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
@@ -504,3 +505,27 @@ def test_positional_parameters_carry_as_in_a_terminal(shell: ShellSession) -> No
     # Negative: a shell restored after `exit` does not see its own `restore` argument.
     shell.run("exit 3")
     assert shell.run('echo "$#:${1-none}"').output == "0:none\n"
+
+
+@pytest.mark.parametrize(
+    ("setup", "then"),
+    [
+        ("trap 'echo mine' INT", "true"),
+        ("f() { trap 'echo mine' INT; }", "f"),  # a later block sets it without saying `trap`
+        ("echo \"trap 'echo mine' INT\" > t.sh", ". ./t.sh"),
+    ],
+)
+def test_a_block_that_replaced_the_int_trap_does_not_cost_a_later_timeout_the_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setup: str, then: str
+) -> None:
+    def later_timeout() -> str:
+        with ShellSession(cwd=tmp_path) as shell:
+            shell.run(f"{setup}; KEPT=yes")
+            shell.run(then)
+            assert shell.run("while :; do :; done", timeout=0.5).timed_out  # only bash itself to stop
+            return shell.run('echo "${KEPT-lost}"', timeout=5).output
+
+    assert later_timeout() == "yes\n"
+    # Negative: without putting the harness's trap back, the block's own one swallows the Ctrl-C.
+    monkeypatch.setattr(running, "_MAY_TRAP", ())
+    assert later_timeout() == "lost\n"
