@@ -191,9 +191,10 @@ elif [[ $__mx_t == "$__mx_seq" ]]; then command exec 61>&51; @MARK@ fi; } 2>&55;
 # `break` ends this loop, and the script's outer loop starts it again. A request (`SEQ COUNT`) comes on fd 62;
 # its codes are in a file (fd 57), NUL-terminated, each after a line with the status expected of it (`*`:
 # any; a `+` after it: put our EXIT and INT traps back after the block, which may have replaced them, as
-# re-arming INT costs a third of the loop), read at once into an array. A request for -1 blocks is a ping: its marker (`p`) says the shell is
-# idle. The eval has no redirection (stdin is the shell's, /dev/null): bash would park a copy of the
-# redirected fd on 10 or above for the whole block, where the block's own `exec 10>file` lands.
+# re-arming INT costs a third of the loop), read at once into an array. A request for -1 blocks is a ping:
+# its marker (`p`) says the shell is idle. The eval has no redirection (stdin is the shell's, /dev/null):
+# bash would park a copy of the redirected fd on 10 or above for the whole block, where the block's own
+# `exec 10>file` lands.
 _MAIN = r"""
 while { __mx_x=$? __mx_y=$SHELLOPTS; builtin set +euvx; builtin trap - ERR DEBUG RETURN; } >&55 2>&55;
 { [[ -n $__mx_cap ]] || __mx_last=$__mx_x __mx_f=$__mx_y; __mx_cap=;
@@ -221,7 +222,8 @@ done
 # the session's directory without OLDPWD, or the state of the snapshot), then the loop.
 _SCRIPT = r"""
 { builtin shopt -s expand_aliases; __mx_b0=$BASHOPTS __mx_s0=$SHELLOPTS __mx_busy= __mx_cap= __mx_seq=0
-__mx_left=0 __mx_want= __mx_first= __mx_last=0 __mx_pre= __mx_fo= __mx_k=0 __mx_arm= __mx_t= __mx_st=0 __mx_go= __mx_bash=$BASH
+__mx_left=0 __mx_want= __mx_first= __mx_last=0 __mx_pre= __mx_fo= __mx_k=0 __mx_arm= __mx_t= __mx_st=0 __mx_go=
+__mx_bash=$BASH
 __mx_again=$BASH_EXECUTION_STRING __mx_na=@NA@ __mx_nb=@NB@;
 if [[ ${1-} == restore ]]; then builtin source /dev/fd/58; else builtin cd -- @CWD@; builtin unset -v OLDPWD; fi;
 builtin set --;
