@@ -182,21 +182,21 @@ __mx_f=$SHELLOPTS; builtin set +euvx; builtin trap - ERR EXIT; __mx_busy= __mx_s
 elif [[ $__mx_t == "*" ]]; then __mx_left=0;
 elif [[ $__mx_t == "$__mx_seq" ]]; then command exec 61>&51; @MARK@ fi; } 2>&55; @BECOME@
 """
-# _MAIN, the loop. The status of a block is the first failure (recorded by the ERR trap, so with the rules of
-# set -e: tested commands do not count) or else its last status. Everything between two blocks sits in the
-# loop's condition, in two groups redirected to /dev/null (each redirection costs system calls; stdout only for
-# the first, where a DEBUG trap left by the block still runs, as a block's `exec 62<&52` could land on the
-# second's saved copy), so that a
-# block's own top-level `continue` (bash lets it reach the loop, through eval) still reports; a top-level
-# `break` ends this loop, and the script's outer loop starts it again. A request (`SEQ COUNT`) comes on fd 62;
-# its codes are in a file (fd 57), NUL-terminated, each after a line with the status expected of it (`*`:
-# any; a `+` after it: put our EXIT and INT traps back after the block, which may have replaced them, as
-# re-arming INT costs a third of the loop), read at once into an array. A request for -1 blocks is a ping:
-# its marker (`p`) says the shell is idle. The eval has no redirection (stdin is the shell's, /dev/null):
-# bash would park a copy of the redirected fd on 10 or above for the whole block, where the block's own
-# `exec 10>file` lands.
+# _MAIN, the loop. The status of a block is the first failure (recorded by the ERR trap, so with the rules of set -e:
+# tested commands do not count) or else its last status. The ERR trap stays set between blocks (nothing the loop runs
+# there fails outside a test), unless the page sets traps: then it is set again for each block. Everything between two
+# blocks sits in the loop's condition, in two groups redirected to /dev/null (each redirection costs system calls;
+# stdout only for the first, where a DEBUG trap left by the block still runs, as a block's `exec 62<&52` could land on
+# the second's saved copy), so that a block's own top-level `continue` (bash lets it reach the loop, through eval)
+# still reports; a top-level `break` ends this loop, and the script's outer loop starts it again. A request (`SEQ
+# COUNT`) comes on fd 62; its codes are in a file (fd 57), NUL-terminated, each after a line with the status expected
+# of it (`*`: any; a `+` after it: put our EXIT, INT and ERR traps back after the block, which may have replaced
+# them, and clear DEBUG and RETURN; re-arming INT at every block cost a third of the loop), read at once into an array. A request for -1 blocks is a ping: its marker
+# (`p`) says the shell is idle. The eval has no redirection (stdin is the shell's, /dev/null): bash would park a copy
+# of the redirected fd on 10 or above for the whole block, where the block's own `exec 10>file` lands.
 _MAIN = r"""
-while { __mx_x=$? __mx_y=$SHELLOPTS; builtin set +euvx; builtin trap - ERR DEBUG RETURN; } >&55 2>&55;
+while { __mx_x=$? __mx_y=$SHELLOPTS; builtin set +euvx; [[ -z $__mx_arm ]] || builtin trap - ERR DEBUG RETURN;
+} >&55 2>&55;
 { [[ -n $__mx_cap ]] || __mx_last=$__mx_x __mx_f=$__mx_y; __mx_cap=;
 if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_last};
 [[ -z $__mx_arm ]] || { builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; };
@@ -213,7 +213,7 @@ fi; done;
 __mx_code=${__mx_codes[__mx_k]} __mx_want=${__mx_code%%$'\n'*} __mx_code=${__mx_code#*$'\n'}
 __mx_arm=${__mx_want//[^+]/} __mx_want=${__mx_want%+}
 __mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_k=$(( __mx_k + 1 )) __mx_first= __mx_busy=1;
-builtin trap '{ __mx_first=${__mx_first:-$?}; } 2>&55' ERR; } 2>&55; do
+[[ -z $__mx_arm ]] || builtin trap "$__mx_err" ERR; } 2>&55; do
 builtin eval "$__mx_pre$__mx_code";
 done
 """
@@ -227,8 +227,9 @@ __mx_bash=$BASH
 __mx_again=$BASH_EXECUTION_STRING __mx_na=@NA@ __mx_nb=@NB@;
 if [[ ${1-} == restore ]]; then builtin source /dev/fd/58; else builtin cd -- @CWD@; builtin unset -v OLDPWD; fi;
 builtin set --;
-__mx_exit=@EXIT@ __mx_int=@INT@; builtin trap 'builtin eval "$__mx_exit"' EXIT;
-builtin trap 'builtin eval "$__mx_int"' INT; } 2>&55;
+__mx_exit=@EXIT@ __mx_int=@INT@ __mx_err='{ __mx_first=${__mx_first:-$?}; } 2>&55';
+builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT;
+builtin trap "$__mx_err" ERR; } 2>&55;
 while :; do @MAIN@; { __mx_last=$? __mx_f=$SHELLOPTS; builtin set +euvx; __mx_cap=1; } 2>&55; done
 """
 

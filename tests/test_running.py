@@ -529,3 +529,19 @@ def test_a_block_that_replaced_the_int_trap_does_not_cost_a_later_timeout_the_st
     # Negative: without putting the harness's trap back, the block's own one swallows the Ctrl-C.
     monkeypatch.setattr(running, "_MAY_TRAP", ())
     assert later_timeout() == "lost\n"
+
+
+def test_a_page_that_sets_its_own_err_trap_keeps_first_failure_statuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def later() -> Outcome:
+        with ShellSession(cwd=tmp_path) as shell:
+            assert shell.run("trap 'echo E' ERR; false; true").output == "E\n"  # its own trap, in its block
+            return shell.run("false; true")
+
+    out = later()
+    assert (out.status, out.output) == (1, "")  # the harness's trap again: the first failure counts
+    # Negative: were the harness's trap not put back, the page's would still answer, and the status be 0.
+    monkeypatch.setattr(running, "_MAY_TRAP", ())
+    out = later()
+    assert (out.status, out.output) == (0, "E\n")
