@@ -190,10 +190,11 @@ elif [[ $__mx_t == "$__mx_seq" ]]; then command exec 61>&51; @MARK@ fi; } 2>&55;
 # the second's saved copy), so that a block's own top-level `continue` (bash lets it reach the loop, through eval)
 # still reports; a top-level `break` ends this loop, and the script's outer loop starts it again. A request (`SEQ
 # COUNT`) comes on fd 62; its codes are in a file (fd 57), NUL-terminated, each after a line with the status expected
-# of it (`*`: any; a `+` after it: put our EXIT, INT and ERR traps back after the block, which may have replaced
-# them, and clear DEBUG and RETURN; re-arming INT at every block cost a third of the loop), read at once into an array. A request for -1 blocks is a ping: its marker
-# (`p`) says the shell is idle. The eval has no redirection (stdin is the shell's, /dev/null): bash would park a copy
-# of the redirected fd on 10 or above for the whole block, where the block's own `exec 10>file` lands.
+# of it (`*`: any; a `+` after it: put our EXIT, INT and ERR traps back after the block, which may have replaced them,
+# and clear DEBUG and RETURN; re-arming INT at every block cost a third of the loop), read at once into an array. A
+# request for -1 blocks is a ping: its marker (`p`) says the shell is idle. The eval has no redirection (stdin is the
+# shell's, /dev/null): bash would park a copy of the redirected fd on 10 or above for the whole block, where the
+# block's own `exec 10>file` lands.
 _MAIN = r"""
 while { __mx_x=$? __mx_y=$SHELLOPTS; builtin set +euvx; [[ -z $__mx_arm ]] || builtin trap - ERR DEBUG RETURN;
 } >&55 2>&55;
