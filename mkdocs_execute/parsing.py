@@ -100,6 +100,7 @@ def placeholders(code: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+@lru_cache(maxsize=256)
 def language_of(info: str) -> str:
     """The language of a fence info string: ``bash``, ``{.bash title="x"}`` …"""
     word = info.strip().lstrip("{").split(maxsplit=1)[0] if info.strip() else ""
@@ -196,6 +197,8 @@ class _Parser:
 
     def misspelt_closers(self, fence: Fence) -> tuple[str, ...]:
         """A misspelt closing marker lets the fence run on into prose: such a block must never run."""
+        if not self.rejected:
+            return ()
         return tuple(
             f"line {index + 1 + self.offset}: {suffix!r} looks like the end of this block with a misspelt marker;"
             " the block runs on past it, so it is not run"
