@@ -525,17 +525,24 @@ _INTERACTIVE_FORMS = (
 )
 
 
+_FORM_STARTS = frozenset(("oc", "kubectl", "docker", "podman", "ssh"))
+"""The first words of `_INTERACTIVE_FORMS`: other lines need no regex."""
+_PREFIXES = re.compile(r"^(?:\s*(?:sudo(?:\s+-\S+)*|\w+=\S*)\s+)*")
+"""`sudo -E` and `NAME=value` before the program."""
+
+
 def interactive(code: str) -> str | None:
     """The program that makes a block interactive (`top`, `vim`, `oc rsh POD`…), or None: it waits for a
     reader's keys, so the harness skips it while the site keeps its Run button."""
     for line in code.splitlines():
-        words = re.sub(r"^(?:\s*(?:sudo(?:\s+-\S+)*|\w+=\S*)\s+)*", "", line.strip()).split()
+        words = line.split()
+        if words and (words[0] == "sudo" or "=" in words[0]):
+            words = _PREFIXES.sub("", line.strip()).split()
         if not words:
             continue
         if words[0] in _INTERACTIVE:
             return words[0]
-        command = " ".join(words)
-        if any(form.match(command) for form in _INTERACTIVE_FORMS):
+        if words[0] in _FORM_STARTS and any(form.match(" ".join(words)) for form in _INTERACTIVE_FORMS):
             return " ".join(words[:2])
     return None
 
