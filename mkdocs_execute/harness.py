@@ -23,7 +23,6 @@ from .model import Block
 from .options import value_of
 from .runners import Session, open_session, runner_for
 from .running import Outcome, ShellSession, normal_environment
-from .updating import replace_outputs, write_atomically
 
 DEFAULT_TIMEOUT = 60.0
 _NOT_RUN = {
@@ -322,6 +321,8 @@ class PageRun:
 
     def write_updates(self) -> None:
         """Rewrite the drifted output blocks; one that cannot be rewritten is left alone, and says why."""
+        from .updating import replace_outputs, write_atomically  # update mode only
+
         text = self.page.text
         for block, body, verdict in self.updates:
             try:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from .harness import Status, Verdict
 from .matching import ESCAPES
-from .updating import write_atomically
 
 _SYMBOLS = {Status.PASSED: "ok  ", Status.FAILED: "FAIL", Status.SKIPPED: "skip"}
 _ESCAPE = re.compile(ESCAPES)
@@ -64,6 +63,8 @@ def write_junit(path: Path, verdicts: list[Verdict], duration: float) -> None:
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
+    from .updating import write_atomically
+
     write_atomically(path, ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
 
 
@@ -106,5 +107,7 @@ def write_json(path: Path, verdicts: list[Verdict], duration: float, exit_status
         ],
     }
     import json  # only for --json
+
+    from .updating import write_atomically
 
     write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
