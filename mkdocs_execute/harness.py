@@ -262,6 +262,11 @@ class PageRun:
         a time."""
         blocks = self.blocks if blocks is None else blocks
         index = 0
+        if blocks and not self.started:
+            begun = self.start()  # gates and setup first, so that the first block can join a run
+            if begun is not None:  # the page cannot run: its first block says why, as if it ran alone
+                yield blocks[0], self.masked(begun)
+                index = 1
         while index < len(blocks):
             run = self.plain_run(blocks, index)
             if len(run) < 2:
@@ -273,8 +278,8 @@ class PageRun:
                 index += 1
 
     def plain_run(self, blocks: list[Block], start: int) -> list[Block]:
-        """The blocks from `start` on that can go to one shell in one request (the page's first block runs alone,
-        after the gates and the setup)."""
+        """The blocks from `start` on that can go to one shell in one request (none before the gates and the
+        setup have run)."""
         run: list[Block] = []
         if not self.started:
             return run

@@ -94,6 +94,7 @@ _SPECIAL = (
 # variable that belongs to the state (the options -e -u -x -v to switch on before the next block).
 _SPECIAL_LINE = re.compile(rb"declare -\S+ (?:__mx_(?!pre(?:=|$))\w*|%s)(?:=|$)" % _SPECIAL.replace(" ", "|").encode())
 _BATCH = 0.0005  # seconds to let a run of blocks write more before reading: far fewer wake-ups on both sides
+_BATCH_AFTER = 16  # ...while more blocks than this are still to come (a short run would only wait)
 _GRACE = 1.0  # seconds between SIGTERM and SIGKILL
 # The shell's private descriptors; block code does not use such numbers by accident. 51-53 are spare copies
 # of 61, 62 and 57, for a block that closes or redirects one of them.
@@ -564,7 +565,7 @@ class ShellSession:
                 rest: list[tuple[bytes, float, int | None]] = []
                 for index, (_code, timeout, want) in enumerate(todo):
                     # A later block of the request began just before its predecessor's marker was read.
-                    outcome, how = self._collect(shell, first + index, timeout, mark, len(todo) > 1)
+                    outcome, how = self._collect(shell, first + index, timeout, mark, len(todo) - index > _BATCH_AFTER)
                     mark = processes.Mark(last=False)
                     last = index == len(todo) - 1
                     stopped = outcome.timed_out or self._interrupted
