@@ -157,10 +157,11 @@ def killpg(pgid: int, sig: int) -> None:
 
 def terminate(
     sessions: set[int], token: bytes | None, grace: float, keep: int | None = None, floor: Floor | None = None
-) -> None:
+) -> bool:
     """SIGTERM everything found but `keep` (the live shell, a subreaper), then SIGSTOP and SIGKILL what is
     still alive after `grace` seconds, until a scan finds nothing: a stopped process cannot fork, and the
-    orphans of a killed one come back to the shell, where the next scan finds them."""
+    orphans of a killed one come back to the shell, where the next scan finds them. Whether anything (but
+    `keep`) was found, or could have been (no /proc)."""
     low = floor.value() if floor is not None else 0
     pids = find(sessions, token, low)
     if pids is None:  # no /proc: the process groups are all we know
@@ -169,10 +170,11 @@ def terminate(
         time.sleep(min(grace, 0.05))
         for pgid in sessions:
             killpg(pgid, signal.SIGKILL)
-        return
+        return True
     end = time.monotonic() + grace
     give_up = end + 2.0  # a process stuck in the kernel (state D) survives even SIGKILL for a while
     pids = [pid for pid in pids if pid != keep]
+    found = bool(pids)
     signal_all(pids, signal.SIGTERM)
     while pids and time.monotonic() < give_up:
         if time.monotonic() >= end:
@@ -180,3 +182,4 @@ def terminate(
             signal_all(pids, signal.SIGKILL)
         time.sleep(0.005)
         pids = [pid for pid in find(sessions, token, low) or [] if pid != keep]
+    return found

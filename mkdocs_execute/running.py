@@ -771,14 +771,16 @@ class ShellSession:
         alive = shell is not None and not shell.dead()
         token = self._token if self._lost or _prctl is None else None
         keep = shell.pid if shell is not None and alive else None
-        processes.terminate(self._sessions, token, _GRACE, keep=keep, floor=self._floor)
+        left = processes.terminate(self._sessions, token, _GRACE, keep=keep, floor=self._floor)
         if shell is not None:
             if shell.wait_status is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(shell.pid, signal.SIGKILL)
             shell.reap()
             shell.close()
-        if alive:  # what the shell's death left behind (a process that was being reaped just then)
+        # What the shell's death left behind (a process that was being reaped just then); an idle shell with
+        # nothing left under it had nothing to leave.
+        if alive and (left or self._running):
             processes.terminate(self._sessions, token, 0.0, floor=self._floor)
         for fd in (self._output, self._output_w, self._null):
             os.close(fd)
