@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import __version__
+from . import __version__, processes
 from .harness import PageRun, Settings, Status, Verdict, add_secrets, not_run, resolve_values, run_order, uses
 from .lessons import LessonFile, LessonFileError, read_lesson, unreadable
 from .masking import Masker
@@ -199,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
                   "it a site whose steps share one shell and run their verify scripts", file=sys.stderr)  # fmt: skip
     verdicts: list[Verdict] = []
     started = time.monotonic()
-    with _scratch(args.cwd) as cwd:
+    # This process starts nothing but the pages' sessions: it can be their subreaper, so they need no fork of it.
+    with _scratch(args.cwd) as cwd, processes.adopting():
         settings.cwd = cwd
         stopped, updates = _run_pages(pages, settings, masker, verdicts)
     duration = time.monotonic() - started

@@ -4,6 +4,11 @@ A session's shell is a child subreaper, so everything its blocks start stays bel
 forks twice and leaves the session. Its processes were all created after it, so while the pids have not
 wrapped around they are above its pid: a scan reads only the pids above it (the machine's other processes
 are never opened), and the whole table when the pids may have wrapped or the session lived long.
+
+A process that starts nothing but sessions (the CLI) can be the subreaper itself (`adopting`): its shells are
+then started without a fork of the harness (a fork of a Python process costs about 1.7 ms of page tables and
+copy-on-write faults, more than a short page's blocks), and the orphans it adopts are given to the session
+whose token they carry, or, carrying none (`env -i`), to the sessions that were running when they began.
 """
 
 from __future__ import annotations
@@ -11,16 +16,104 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-__all__ = ["Floor", "Mark", "block_processes", "boot_ticks", "find", "signal_all", "terminate"]
+__all__ = ["Floor", "Mark", "Owner", "adopting", "block_processes", "boot_ticks", "find", "signal_all", "terminate"]
 
 _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _BOOTTIME = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
 _SHORT = 2.0  # seconds: a session younger than this cannot have gone through every pid since it began
 
 Table = dict[int, tuple[int, int, int, int]]  # pid -> (ppid, pgrp, session, start time)
+Owner = tuple[bytes, int]  # a session's token (`NAME=value` as in an environment) and its start, in boot ticks
+TOKEN_VARIABLE = "MKDOCS_EXECUTE_SESSION"
+"""Marks every process a session starts (it is inherited through the environment)."""
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _load_prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+prctl = _load_prctl()
+_adopting: list[int] = []  # this process's pid while it is the subreaper of its sessions
+_spawned: set[int] = set()  # the children it started itself then: never taken for adopted orphans
+
+
+@contextlib.contextmanager
+def adopting() -> Iterator[bool]:
+    """Make this process the subreaper of the sessions it starts while inside (True when it could); on the
+    way out, the orphans left (zombies) are reaped."""
+    if prctl is None or _adopting or prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        yield bool(_adopting)
+        return
+    _adopting.append(os.getpid())
+    try:
+        yield True
+    finally:
+        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        _adopting.clear()
+        for pid in _children():
+            if pid not in _spawned:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+        _spawned.clear()
+
+
+def is_adopting() -> bool:
+    return bool(_adopting) and _adopting[0] == os.getpid()
+
+
+def spawned(pid: int, alive: bool = True) -> None:
+    """Record a child this process started itself (alive=False: it has been reaped)."""
+    if alive and _adopting:
+        _spawned.add(pid)
+    else:
+        _spawned.discard(pid)
+
+
+def _children() -> set[int]:
+    """This process's children (zombies included), from every thread's list."""
+    found: set[int] = set()
+    with contextlib.suppress(OSError):
+        for task in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError, ValueError), open(f"/proc/self/task/{task}/children", "rb") as f:
+                found.update(int(pid) for pid in f.read().split())
+    return found
+
+
+def _environ(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def _adopted(processes: Table, owner: Owner | None, since: int | None = None) -> set[int]:
+    """The orphans this process adopted that belong to `owner`'s session: they carry its token, or no
+    session's token and began after it did; with `since`, only those that began at that tick or later."""
+    if owner is None or not is_adopting():
+        return set()
+    me, (token, began) = os.getpid(), owner
+    found = set()
+    for pid, (ppid, _pgrp, _session, start) in processes.items():
+        if ppid != me or pid in _spawned or start < (began if since is None else since):
+            continue
+        environ = _environ(pid)
+        if token in environ or (b"\0" + TOKEN_VARIABLE.encode() + b"=" not in b"\0" + environ):
+            found.add(pid)
+    return found
 
 
 def boot_ticks() -> int:
@@ -96,23 +189,16 @@ def descendants(processes: Table, roots: set[int]) -> set[int]:
     return found
 
 
-def find(sessions: set[int], token: bytes | None, floor: int = 0) -> list[int] | None:
-    """Live processes of these sessions or groups, those carrying `token` in their environment, and all their
-    descendants. None when /proc cannot be read."""
+def find(sessions: set[int], token: bytes | None, floor: int = 0, owner: Owner | None = None) -> list[int] | None:
+    """Live processes of these sessions or groups, those carrying `token` in their environment, the orphans
+    adopted for `owner`, and all their descendants. None when /proc cannot be read."""
     processes = table(floor)
     if processes is None:
         return None
-    found: set[int] = set()
+    found = _adopted(processes, owner)
     for pid, (_ppid, pgrp, session, _start) in processes.items():
-        if pgrp in sessions or session in sessions:
+        if pgrp in sessions or session in sessions or (token is not None and token in _environ(pid)):
             found.add(pid)
-        elif token is not None:
-            try:
-                with open(f"/proc/{pid}/environ", "rb") as f:
-                    if token in f.read():
-                        found.add(pid)
-            except OSError:
-                pass
     return sorted(descendants(processes, found))
 
 
@@ -131,9 +217,10 @@ class Mark:
         return self.pid is not None and pid <= self.pid
 
 
-def block_processes(shell: int, mark: Mark, floor: int = 0) -> set[int] | None:
-    """What the running block started: the shell's children that began since the block did, with their
-    descendants; not the shell, nor what the background jobs of earlier blocks start now. None without /proc."""
+def block_processes(shell: int, mark: Mark, floor: int = 0, owner: Owner | None = None) -> set[int] | None:
+    """What the running block started: the shell's children (and the orphans adopted for `owner`) that began
+    since the block did, with their descendants; not the shell, nor what the background jobs of earlier
+    blocks start now. None without /proc."""
     processes = table(floor)
     if processes is None:
         return None
@@ -141,6 +228,7 @@ def block_processes(shell: int, mark: Mark, floor: int = 0) -> set[int] | None:
     for pid, (ppid, *_rest) in processes.items():
         children.setdefault(ppid, []).append(pid)
     new = {pid for pid in children.get(shell, ()) if not mark.before(pid, processes[pid][3])}
+    new |= {pid for pid in _adopted(processes, owner, mark.ticks) if not mark.before(pid, processes[pid][3])}
     return descendants(processes, new)
 
 
@@ -156,14 +244,19 @@ def killpg(pgid: int, sig: int) -> None:
 
 
 def terminate(
-    sessions: set[int], token: bytes | None, grace: float, keep: int | None = None, floor: Floor | None = None
+    sessions: set[int],
+    token: bytes | None,
+    grace: float,
+    keep: int | None = None,
+    floor: Floor | None = None,
+    owner: Owner | None = None,
 ) -> bool:
     """SIGTERM everything found but `keep` (the live shell, a subreaper), then SIGSTOP and SIGKILL what is
     still alive after `grace` seconds, until a scan finds nothing: a stopped process cannot fork, and the
     orphans of a killed one come back to the shell, where the next scan finds them. Whether anything (but
     `keep`) was found, or could have been (no /proc)."""
     low = floor.value() if floor is not None else 0
-    pids = find(sessions, token, low)
+    pids = find(sessions, token, low, owner)
     if pids is None:  # no /proc: the process groups are all we know
         for pgid in sessions:
             killpg(pgid, signal.SIGTERM)
@@ -181,5 +274,14 @@ def terminate(
             signal_all(pids, signal.SIGSTOP)
             signal_all(pids, signal.SIGKILL)
         time.sleep(0.005)
-        pids = [pid for pid in find(sessions, token, low) or [] if pid != keep]
+        pids = [pid for pid in find(sessions, token, low, owner) or [] if pid != keep]
+    _reap(owner)
     return found
+
+
+def _reap(owner: Owner | None) -> None:
+    """Adopted orphans that ended are this process's zombies until it waits for them."""
+    if owner is not None and is_adopting():
+        for pid in _children() - _spawned:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)

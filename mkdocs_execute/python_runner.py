@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Mapping
 
+from . import processes
 from .processes import terminate as _terminate
 from .running import _GRACE, Outcome, _high_fd, _read, _spawn, normal_environment
 
@@ -64,7 +65,9 @@ class PythonSession:
         environment = dict(normal_environment() if env is None else env)
         environment.pop("PYTHONSTARTUP", None)
         environment["PYTHONUNBUFFERED"] = "1"
+        environment[processes.TOKEN_VARIABLE] = token = os.urandom(12).hex()
         self._env = environment
+        self._owner: processes.Owner = (f"{processes.TOKEN_VARIABLE}={token}".encode(), processes.boot_ticks())
         self._cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd()
         self._python = shutil.which("python3", path=environment.get("PATH")) or sys.executable
         self._pid: int | None = None
@@ -170,11 +173,12 @@ class PythonSession:
         pid, self._pid = self._pid, None
         if pid is None:
             return
-        _terminate({pid}, None, 0.0, keep=pid)  # what it started, first: its orphans come back to it
+        _terminate({pid}, None, 0.0, keep=pid, owner=self._owner)  # what it started, first: its orphans come back to it
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)  # already reaped when it died by itself
+        processes.spawned(pid, alive=False)
         for fd in (self._commands, self._status, self._output):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -191,4 +195,4 @@ class PythonSession:
 
     def close(self) -> None:
         self._kill()
-        _terminate(self._groups, None, 0.0)
+        _terminate(self._groups, None, 0.0, owner=self._owner)

@@ -77,9 +77,9 @@ def normal_environment(extra: Mapping[str, str] | None = None, base: Mapping[str
     return env
 
 
-# Marks every process a session starts (it is inherited through the environment), so that close() also finds
-# daemons that escaped the shell's tree: only needed when a shell was lost, or where it is not a subreaper.
-TOKEN_VARIABLE = "MKDOCS_EXECUTE_SESSION"
+# Marks every process a session starts, so that close() also finds daemons that escaped the shell's tree: needed
+# when a shell was lost, where it is not a subreaper, and for the orphans a subreaper harness adopts.
+TOKEN_VARIABLE = processes.TOKEN_VARIABLE
 # Never passed to bash: they would make it read startup files or override its options, or are its own to set.
 _NOT_PASSED = ("BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "SHLVL", "_")
 # Bash's own variables and the loop's: left out when a shell is restored from a snapshot (`declare -p` lists
@@ -268,7 +268,7 @@ def _state_parent() -> str | None:
 
 
 _LINUX = sys.platform.startswith("linux")
-_PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_CHILD_SUBREAPER = processes.PR_SET_CHILD_SUBREAPER
 # Python ignores these; a program started with them ignored would keep them so (`yes | head` would see EPIPE,
 # and bash cannot trap a signal ignored at its start).
 _DEFAULT_SIGNALS = tuple(
@@ -319,12 +319,15 @@ def _spawn(path: str, argv: list[str], env: Mapping[str, str], fds: dict[int, in
     """Start the shell in a session of its own with `fds` (its descriptor -> ours) and stdin from /dev/null.
 
     On Linux it is a child subreaper: whatever its blocks start stays below it, even a daemon that forks
-    twice, leaves the session and clears its environment, so that close() finds and ends it.
+    twice, leaves the session and clears its environment, so that close() finds and ends it. Where this
+    process is the subreaper itself (`processes.adopting`) or there is none, no fork of this process is needed.
     """
-    if not _LINUX or _prctl is None:
+    if not _LINUX or _prctl is None or processes.is_adopting():
         actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
         actions += [(os.POSIX_SPAWN_DUP2, ours, theirs) for theirs, ours in fds.items()]
-        return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True, setsigdef=_DEFAULT_SIGNALS)
+        pid = os.posix_spawn(path, argv, env, file_actions=actions, setsid=True, setsigdef=_DEFAULT_SIGNALS)
+        processes.spawned(pid)
+        return pid
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # the child only makes system calls, then exec
         pid = os.fork()
@@ -344,18 +347,7 @@ def _spawn(path: str, argv: list[str], env: Mapping[str, str], fds: dict[int, in
         os._exit(127)
 
 
-def _load_prctl() -> Any:
-    if not _LINUX:
-        return None
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_prctl = _load_prctl()
+_prctl = processes.prctl
 
 
 def _high_fd(fd: int) -> int:
@@ -403,11 +395,13 @@ class _Shell:
             done, status = os.waitpid(self.pid, os.WNOHANG)
             if done:
                 self.wait_status = status
+                processes.spawned(self.pid, alive=False)
         return self.wait_status is not None
 
     def reap(self) -> int:
         if self.wait_status is None:
             self.wait_status = os.waitpid(self.pid, 0)[1]
+            processes.spawned(self.pid, alive=False)
         return self.wait_status
 
     def close(self) -> None:
@@ -446,6 +440,7 @@ class ShellSession:
         self._cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd()
         token = os.urandom(12).hex()  # `secrets` is this, and costs an import
         self._token = f"{TOKEN_VARIABLE}={token}".encode()
+        self._owner: processes.Owner = (self._token, processes.boot_ticks())
         halves = os.urandom(6).hex(), os.urandom(6).hex()
         self._script = _script(self._cwd, halves)
         self._marker = (halves[0] + halves[1]).encode()
@@ -715,7 +710,7 @@ class ShellSession:
             stopping.step += 1
             if stopping.step == 3:
                 return True
-            victims = processes.block_processes(shell.pid, since, self._low())
+            victims = processes.block_processes(shell.pid, since, self._low(), self._owner)
             sig = signal.SIGTERM if stopping.step == 1 else signal.SIGKILL
             processes.signal_all(victims or (), sig)
         return False
@@ -729,7 +724,7 @@ class ShellSession:
         give_up = end + 1.0
         sig = signal.SIGTERM
         while time.monotonic() < give_up:
-            victims = processes.block_processes(shell.pid, since, self._low())
+            victims = processes.block_processes(shell.pid, since, self._low(), self._owner)
             if not victims:
                 return
             if time.monotonic() >= end:
@@ -740,7 +735,7 @@ class ShellSession:
 
     def _lose(self, shell: _Shell, stopping: _Stop) -> tuple[bytes, int, bytes]:
         """The shell did not come back from SIGINT (the block traps or ignores it): kill it; state is lost."""
-        processes.terminate({shell.pid}, None, 0.0, keep=shell.pid, floor=self._floor)
+        processes.terminate({shell.pid}, None, 0.0, keep=shell.pid, floor=self._floor, owner=self._owner)
         self._drop()
         _read(self._output, self._buffer)
         return self._rest() + _LOST, 130, b"d"
@@ -771,7 +766,7 @@ class ShellSession:
         alive = shell is not None and not shell.dead()
         token = self._token if self._lost or _prctl is None else None
         keep = shell.pid if shell is not None and alive else None
-        left = processes.terminate(self._sessions, token, _GRACE, keep=keep, floor=self._floor)
+        left = processes.terminate(self._sessions, token, _GRACE, keep=keep, floor=self._floor, owner=self._owner)
         if shell is not None:
             if shell.wait_status is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -781,7 +776,7 @@ class ShellSession:
         # What the shell's death left behind (a process that was being reaped just then); an idle shell with
         # nothing left under it had nothing to leave.
         if alive and (left or self._running):
-            processes.terminate(self._sessions, token, 0.0, floor=self._floor)
+            processes.terminate(self._sessions, token, 0.0, floor=self._floor, owner=self._owner)
         for fd in (self._output, self._output_w, self._null):
             os.close(fd)
         self._files.close()

@@ -43,8 +43,9 @@ from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from .processes import PR_SET_CHILD_SUBREAPER as _PR_SET_CHILD_SUBREAPER
+from .processes import prctl as _prctl
 from .processes import terminate as _terminate
-from .running import _PR_SET_CHILD_SUBREAPER, _prctl
 
 log = logging.getLogger("mkdocs.plugins.execute.terminal")
 

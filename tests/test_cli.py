@@ -193,6 +193,22 @@ def test_other_languages_are_skipped_unless_marked_for_the_shell(tmp_path: Path)
 # -- isolation ----------------------------------------------------------------------------------------------
 
 
+def test_what_a_page_left_running_ends_with_that_page(tmp_path: Path) -> None:
+    """The CLI is the subreaper of its pages' shells and interpreters: daemons that escape them (double fork,
+    setsid, a cleared environment) are ended when their page ends, not left to the machine."""
+    from test_running import alive
+
+    tag = f"mxcli{os.getpid()}"
+    count = f"sleep 0.3; cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n' | grep -c '^[m]xcli{os.getpid()}'"
+    first = fence(f"( setsid env -i bash -c 'exec -a {tag}a sleep 300' & ); ( ( exec -a {tag}b sleep 300 ) & )")
+    first += "\n```python\nimport os\nos.system(\"( setsid env -i bash -c 'exec -a " + tag + "p sleep 300' & )\")\n"
+    first += "```{{execute}}\n\n" + fence(count) + "\n" + output("3")  # negative: they ran with the page
+    root = lessons(tmp_path, a=first, b=fence(count + " || true") + "\n" + output("0"))
+    result = cli(root, "docs")
+    assert result.returncode == 0, result.stdout
+    assert alive(tag) == []
+
+
 def test_pages_start_in_a_scratch_folder_that_is_removed(tmp_path: Path) -> None:
     root = lessons(tmp_path, a=fence("pwd > $LOG; touch made-here"), b=fence("test -e made-here && pwd >> $LOG"))
     log = tmp_path / "log"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_execute import running
+from mkdocs_execute import processes, running
 from mkdocs_execute.running import Outcome, ShellSession, normal_environment
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
@@ -58,6 +58,19 @@ def alive(text: str) -> list[int]:
 def shell(tmp_path: Path) -> Iterator[ShellSession]:
     with ShellSession(cwd=tmp_path) as session:
         yield session
+
+
+@pytest.fixture(params=["shell subreaper", "harness subreaper"])
+def reaper(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Both ways of keeping a page's processes: each shell is a subreaper (pytest, the terminal), or the
+    harness is (the CLI, which starts its shells without a fork of itself)."""
+    if request.param == "shell subreaper":
+        yield request.param
+        return
+    with processes.adopting() as adopting:
+        if not adopting:
+            pytest.skip("this system has no subreaper (prctl)")
+        yield request.param
 
 
 # --- state carries from block to block, and only within one session ------------------------------------------
@@ -217,7 +230,7 @@ def test_normal_environment() -> None:
 # --- timeout ----------------------------------------------------------------------------------------------
 
 
-def test_timeout_kills_the_whole_group(shell: ShellSession) -> None:
+def test_timeout_kills_the_whole_group(reaper: str, shell: ShellSession) -> None:
     m = marker(31)
     start = time.monotonic()
     out = shell.run(f"echo started; sleep {m} & sleep {m}; echo never", timeout=1)
@@ -230,7 +243,7 @@ def test_timeout_kills_the_whole_group(shell: ShellSession) -> None:
     assert not out.timed_out and out.status == 0 and out.output == "done\n"
 
 
-def test_timeout_of_a_block_that_ignores_sigterm(shell: ShellSession) -> None:
+def test_timeout_of_a_block_that_ignores_sigterm(reaper: str, shell: ShellSession) -> None:
     m = marker(31)
     out = shell.run(f"trap '' TERM; sleep {m} & sleep {m}", timeout=0.5)
     assert out.timed_out and out.duration < 3
@@ -246,7 +259,7 @@ def test_session_goes_on_after_a_timeout(shell: ShellSession) -> None:
 # --- leftovers: background jobs and daemons ---------------------------------------------------------------
 
 
-def test_background_jobs_live_until_close(tmp_path: Path) -> None:
+def test_background_jobs_live_until_close(reaper: str, tmp_path: Path) -> None:
     m = marker(32)
     session = ShellSession(cwd=tmp_path)
     try:
@@ -276,7 +289,7 @@ def test_late_output_of_a_background_job_does_not_block(shell: ShellSession) -> 
 # --- interrupt --------------------------------------------------------------------------------------------
 
 
-def test_interrupt_from_another_thread(shell: ShellSession) -> None:
+def test_interrupt_from_another_thread(reaper: str, shell: ShellSession) -> None:
     m = marker(33)
     timer = threading.Timer(0.3, shell.interrupt)
     timer.start()
@@ -301,7 +314,7 @@ def test_outcome_fields(shell: ShellSession) -> None:
 # --- one shell for the whole session, and a new one when a block had to be stopped or ended it -------------
 
 
-def test_one_shell_carries_jobs_from_block_to_block(shell: ShellSession) -> None:
+def test_one_shell_carries_jobs_from_block_to_block(reaper: str, shell: ShellSession) -> None:
     m = marker(34)
     pid = shell.run("echo $$").output
     assert shell.run(f"sleep {m} &").status == 0
@@ -326,7 +339,7 @@ def test_timeout_while_the_shell_itself_is_busy(shell: ShellSession) -> None:
     assert shell.run('echo "$LOST"').output == "kept\n"
 
 
-def test_a_timeout_spares_the_jobs_of_earlier_blocks(shell: ShellSession) -> None:
+def test_a_timeout_spares_the_jobs_of_earlier_blocks(reaper: str, shell: ShellSession) -> None:
     earlier, blocked = marker(35), marker(36)
     assert shell.run(f"sleep {earlier} &").status == 0
     out = shell.run(f"sleep {blocked} & sleep {blocked}; echo never", timeout=0.5)
@@ -425,7 +438,7 @@ _ESCAPES = {
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="process tracking reads /proc")
-def test_no_daemon_survives_100_runs_of_each_escape(tmp_path: Path) -> None:
+def test_no_daemon_survives_100_runs_of_each_escape(reaper: str, tmp_path: Path) -> None:
     left: dict[str, int] = dict.fromkeys(_ESCAPES, 0)
     for run in range(100):
         for name, code in _ESCAPES.items():
@@ -434,6 +447,46 @@ def test_no_daemon_survives_100_runs_of_each_escape(tmp_path: Path) -> None:
                 assert session.run(code.format(m=tag)).status == 0
             left[name] += len(alive(tag))
     assert left == dict.fromkeys(_ESCAPES, 0)
+
+
+@pytest.mark.skipif(processes.prctl is None, reason="needs a subreaper (Linux prctl)")
+def test_a_harness_subreaper_ends_escapes_of_a_timed_out_block_and_keeps_earlier_jobs(tmp_path: Path) -> None:
+    earlier, blocked = marker(37), marker(38)
+    with processes.adopting(), ShellSession(cwd=tmp_path) as session:
+        assert session.run(f"( setsid env -i bash -c 'exec -a {earlier} sleep 300' & )").status == 0
+        assert eventually(lambda: len(alive(earlier)) == 1)
+        code = f"( setsid env -i bash -c 'exec -a {blocked} sleep 300' & ); sleep 30"
+        assert session.run(code, timeout=0.5).timed_out
+        assert eventually(lambda: alive(blocked) == [])  # what the stopped block started
+        assert len(alive(earlier)) == 1  # negative: an earlier block's daemon stays until the page ends
+    assert alive(earlier) == []
+
+
+@pytest.mark.skipif(processes.prctl is None, reason="needs a subreaper (Linux prctl)")
+def test_a_harness_subreaper_gives_each_orphan_to_its_own_session(tmp_path: Path) -> None:
+    mine, theirs = marker(39), marker(40)
+    with processes.adopting():
+        other = ShellSession(cwd=tmp_path)
+        try:
+            with ShellSession(cwd=tmp_path) as session:
+                assert session.run(f"( setsid bash -c 'exec -a {mine} sleep 300' & )").status == 0
+                assert other.run(f"( setsid bash -c 'exec -a {theirs} sleep 300' & )").status == 0
+                assert eventually(lambda: len(alive(mine)) == len(alive(theirs)) == 1)
+            assert alive(mine) == []
+            assert len(alive(theirs)) == 1  # negative: it carries the other session's token
+        finally:
+            other.close()
+        assert alive(theirs) == []
+        zombies = [pid for pid in processes._children() if _state(pid) == b"Z"]
+        assert zombies == []  # the orphans that ended were waited for, page by page, not only at the end
+
+
+def _state(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        return b""
 
 
 def test_the_leak_count_sees_an_escaped_daemon(tmp_path: Path) -> None:
