@@ -8,6 +8,8 @@ blocks goes in one request), evaluates it in the main shell with an ERR trap tha
 and writes a marker line with the block's status into the output pipe itself, after everything the block
 wrote: stdout, stderr and the markers share one pipe, so the output of each block is what comes before its
 marker. A run of blocks stops in the shell at the first block whose status is not the one expected of it.
+While no block of a page could change the shell's options, traps or descriptors, a leaner loop runs them (no
+redirection nor options put aside between blocks); the first block that could moves the page to the careful one.
 
 A block past its time limit is stopped as a terminal's Ctrl-C stops it: SIGINT to the shell's process group
 (background jobs ignore it, as they do in a shell without job control). The shell's INT trap then writes a
@@ -204,9 +206,9 @@ if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_last};
 [[ -z $__mx_arm ]] || { builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; };
 @REPORT@ fi;
 while (( __mx_left <= 0 )); do
-IFS=" " builtin read -r -u 62 __mx_seq __mx_left ||
-{ (( $? > 128 )) && IFS=" " builtin read -r -u 62 __mx_seq __mx_left; } ||
-{ command exec 62<&52 && IFS=" " builtin read -r -u 62 __mx_seq __mx_left; } ||
+IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow ||
+{ (( $? > 128 )) && IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow; } ||
+{ command exec 62<&52 && IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow; } ||
 { builtin trap - EXIT; builtin exit 0; };
 if (( __mx_left < 0 )); then builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq" >&61; __mx_left=0;
 else __mx_k=0; builtin mapfile -d '' -t -u 57 __mx_codes ||
@@ -220,19 +222,42 @@ builtin eval "$__mx_pre$__mx_code";
 done
 """
 
+# _PLAIN, the loop for plain pages: while no block of the page could change the shell's options, traps or
+# descriptors, or the loop itself (see _MAY_DISTURB), nothing between two blocks needs redirecting (a redirection
+# costs eight system calls) nor options put aside: a block costs half as much. A request marked `s` (the page is
+# no longer plain: it stays so) ends this loop, its codes read, and _MAIN goes on with them.
+_PLAIN = r"""
+while __mx_x=$?; [[ -z $__mx_slow ]] && {
+if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_x};
+builtin printf '%s%s %s %s n\n' "$__mx_na" "$__mx_nb" "$__mx_seq" "$__mx_st";
+[[ $__mx_want == "*" || $__mx_st == "$__mx_want" ]] || __mx_left=0; fi;
+while (( __mx_left <= 0 )); do
+IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow ||
+{ (( $? > 128 )) && IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow; } ||
+{ builtin trap - EXIT; builtin exit 0; };
+if (( __mx_left < 0 )); then builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq"; __mx_left=0;
+else __mx_k=0; builtin mapfile -d '' -t -u 57 __mx_codes; fi; done;
+[[ -z $__mx_slow ]]; } && {
+__mx_code=${__mx_codes[__mx_k]} __mx_want=${__mx_code%%$'\n'*} __mx_code=${__mx_code#*$'\n'}
+__mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_k=$(( __mx_k + 1 )) __mx_first= __mx_busy=1; }; do
+builtin eval "$__mx_code";
+done
+"""
+
 # The -c script, the same for a new shell and a restored one (`restore` as $1): set up (a fresh terminal in
 # the session's directory without OLDPWD, or the state of the snapshot), then the loop.
 _SCRIPT = r"""
 { builtin shopt -s expand_aliases; __mx_b0=$BASHOPTS __mx_s0=$SHELLOPTS __mx_busy= __mx_cap= __mx_seq=0
 __mx_left=0 __mx_want= __mx_first= __mx_last=0 __mx_pre= __mx_fo= __mx_k=0 __mx_arm= __mx_t= __mx_st=0 __mx_go=
-__mx_bash=$BASH
+__mx_slow= __mx_bash=$BASH
 __mx_again=$BASH_EXECUTION_STRING __mx_na=@NA@ __mx_nb=@NB@;
 if [[ ${1-} == restore ]]; then builtin source /dev/fd/58; else builtin cd -- @CWD@; builtin unset -v OLDPWD; fi;
 builtin set --;
 __mx_exit=@EXIT@ __mx_int=@INT@ __mx_err='{ __mx_first=${__mx_first:-$?}; } 2>&55';
 builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT;
 builtin trap "$__mx_err" ERR; } 2>&55;
-while :; do @MAIN@; { __mx_last=$? __mx_f=$SHELLOPTS; builtin set +euvx; __mx_cap=1; } 2>&55; done
+while :; do { [[ -n $__mx_slow ]]; } >&55 2>&55 || @PLAIN@; @MAIN@;
+{ __mx_last=$? __mx_f=$SHELLOPTS; builtin set +euvx; __mx_cap=1; } 2>&55; done
 """
 
 
@@ -258,7 +283,7 @@ def _script(cwd: str, nonce: tuple[str, str]) -> str:
     on_exit, on_int = on_exit.replace("@BECOME@", become), on_int.replace("@BECOME@", become)
     script = _one_line(_SCRIPT).replace("@NA@", nonce[0]).replace("@NB@", nonce[1]).replace("@CWD@", where)
     script = script.replace("@EXIT@", shlex.quote(on_exit)).replace("@INT@", shlex.quote(on_int))
-    return script.replace("@MAIN@", main)
+    return script.replace("@MAIN@", main).replace("@PLAIN@", _one_line(_PLAIN))
 
 
 def _state_parent() -> str | None:
@@ -414,6 +439,19 @@ class _Shell:
 _MARKER = re.compile(rb" (\d+) (\d+) ([nxip])\n")
 _MAY_TRAP = (b"trap", b"source", b". ")
 """Code that may replace the shell's traps: from then on the loop puts its own back after every block."""
+_COMMAND_START = (
+    rb"(?:^|[;&|(){}`!\n]|\b(?:then|do|else|elif|if|while|until|time|coproc|function)\b)[ \t]*"
+    rb"(?:[A-Za-z_]\w*(?:\[[^]]*\])?\+?=(?:\"[^\"]*\"|'[^']*'|\S)*[ \t]+)*"
+)
+_MAY_DISTURB = re.compile(
+    _COMMAND_START + rb"(?:(?:set|shopt|trap|exec|source|eval|enable|builtin|command|alias|unalias|break|continue"
+    rb"|declare|typeset|readonly|local|unset|ulimit)(?![\w-])|\.(?=[ \t])"
+    rb"|[^\s;&|()<>=]*(?:[$`\\\"'*?]|\{(?!\s)|\[(?![\s\[])))"
+    rb"|BASH_ALIASES|BASH_XTRACEFD|PROMPT_COMMAND|SHELLOPTS|BASHOPTS",
+    re.M,
+)
+"""Code that could change the shell's options, traps or descriptors, or its loop, even through a name given at
+run time (a quote, `$`, a glob or a brace at a command's start): from its first block on, a page runs in _MAIN."""
 Request = tuple[str, float, "int | None"]
 """A block to run: its code, its time limit in seconds, and the status expected of it (None: any)."""
 
@@ -456,6 +494,8 @@ class ShellSession:
         self._shell: _Shell | None = None
         self._seq = 0
         self._traps = False  # a block mentioned `trap`: from then on our traps are put back after each block
+        # No block could disturb the loop (_MAY_DISTURB), nor a function the shell inherits (BASH_FUNC_…).
+        self._plain = not any(name.startswith("BASH_FUNC_") for name in environment)
         self._buffer = bytearray()  # output read but not yet given to a block, from _low_mark on
         self._low_mark = 0
         self._running = False
@@ -609,13 +649,14 @@ class ShellSession:
         for code, _timeout, want in todo:
             # Once a page sets traps (itself, or in a script it sources), a function may do it again later.
             self._traps = self._traps or any(word in code for word in _MAY_TRAP)
+            self._plain = self._plain and _MAY_DISTURB.search(code) is None
             arm = b"+" if self._traps else b""
             parts += [b"*" if want is None else b"%d" % want, arm, b"\n", code, b"\0"]
         self._files.write(_CODE_FD, b"".join(parts))
         first = self._seq + 1
         self._seq += len(todo)
         with contextlib.suppress(BrokenPipeError):  # it died: _collect sees it
-            os.write(shell.commands, b"%d %d\n" % (first - 1, len(todo)))
+            os.write(shell.commands, b"%d %d%s\n" % (first - 1, len(todo), b"" if self._plain else b" s"))
         return first
 
     def _take(self, seq: int, searched: int) -> tuple[bytes, int, bytes] | None:

@@ -134,6 +134,32 @@ def test_options_set_in_a_block_do_not_break_the_harness(shell: ShellSession) ->
     assert shell.run("echo quiet").output == "quiet\n"  # xtrace is off again: no trace line
 
 
+@pytest.mark.parametrize(
+    "change",
+    ["set -x", "A=1 set -x", "s=set; $s -x", "'set' -x", "s\\et -x", "f() { set -x; }; f", "eval 'set -x'"],
+)
+def test_a_plain_page_that_changes_the_shell_later_is_run_as_carefully_from_then_on(
+    shell: ShellSession, change: str
+) -> None:
+    """Plain blocks run in a leaner loop; the first block that could change options, traps or descriptors (by
+    any spelling) moves the page to the careful one, and xtrace then shows the blocks' commands, not the loop's."""
+    assert [o.output for o in shell.run_many([("A=1", 5, 0), ("echo $A", 5, 0)])] == ["", "1\n"]
+    assert shell.run(change).status == 0
+    out = shell.run("echo traced")
+    # One trace line (`++`: the block is evaluated one level down), the block's and not the loop's.
+    assert out.output.endswith("+ echo traced\ntraced\n") and out.output.count("\n") == 2
+    assert shell.run("set +x; echo $A").output.endswith("1\n")
+    assert shell.run("echo quiet").output == "quiet\n"
+
+
+def test_a_plain_page_keeps_its_state_across_exit_and_timeout(shell: ShellSession) -> None:
+    assert shell.run("B=2; cd /; exit 4").status == 4
+    assert shell.run("C=3; sleep 30", timeout=0.3).timed_out
+    assert shell.run('echo "$B $C $PWD"').output == "2 3 /\n"
+    assert shell.run("exec 2>/dev/null; echo gone >&2; echo here").output == "here\n"  # now careful: exec
+    assert shell.run("echo still >&2").output == ""  # negative: the block's own exec holds, as in a terminal
+
+
 # --- honest status ----------------------------------------------------------------------------------------
 
 
