@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from . import options as catalogue
 from .lexer import CodeSpan, Fence, Ranges, Text, code_spans, lex, open_run, run_of
-from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span
+from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span, new_block
 
 _WORDS = r"[A-Za-z][\w-]*(?:[ \t]+[A-Za-z0-9][\w.-]*(?:=[^\s{}<>]*)?)*"
 MARKER = re.compile(
@@ -179,7 +179,7 @@ class _Parser:
             self.page.fences.append((fence, None))
             self.pending = None
             return
-        block = Block(
+        block = new_block(
             kind=marker.kind,
             form=Form.BLOCK,
             code=code,
@@ -191,7 +191,7 @@ class _Parser:
             fence=Span(fence.start, fence.end + 1),
             body=Span(fence.start + 1, fence.end),
             hidden=fence.hidden,
-            errors=self.misspelt_closers(fence),
+            errors=self.misspelt_closers(fence) if self.rejected else (),
         )
         self.page.fences.append((fence, self.add(block, fence.end)))
 
@@ -282,7 +282,7 @@ class _Parser:
         row, closing, end, marker = found
         between = [token.text[start + ticks :], *self.lines[token.row + 1 : row], self.lines[row][:closing]]
         code = "\n".join(between).strip()
-        block = Block(
+        block = new_block(
             kind=marker.kind or Kind.EXECUTE,
             form=Form.INLINE,
             code=code,
@@ -333,7 +333,7 @@ class _Parser:
 
     def inline_block(self, index: int, span: CodeSpan, marker: Marker) -> Block:
         code = span.content.strip() if span.ticks > 1 else span.content
-        return Block(
+        return new_block(
             kind=marker.kind or Kind.EXECUTE,
             form=Form.INLINE,
             code=code,
@@ -369,9 +369,9 @@ class _Parser:
 def _pair(runnable: Block, output: Block) -> None:
     """Give a runnable block its output block. The parser still owns both (nothing else has seen them), so
     the frozen block is completed in place: `dataclasses.replace` made a new one, half of a big page's parse."""
-    object.__setattr__(runnable, "expected", output)
+    runnable.__dict__["expected"] = output
     if output.errors:
-        object.__setattr__(runnable, "errors", runnable.errors + output.errors)
+        runnable.__dict__["errors"] = runnable.errors + output.errors
 
 
 def _blank(text: str, spans: list[CodeSpan]) -> str:
