@@ -373,7 +373,15 @@ def _announce(where: str, code: str) -> None:
 
 
 def _live() -> bool:
-    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+    """Whether progress goes to a terminal that can overwrite a line (asked once per stdout: a verdict line
+    would otherwise cost a system call)."""
+    out = sys.stdout
+    if _LIVE[0] is not out:
+        _LIVE[:] = [out, out.isatty() and os.environ.get("TERM") != "dumb"]
+    return bool(_LIVE[1])
+
+
+_LIVE: list[Any] = [None, False]
 
 
 def _show(verdict: Verdict, verdicts: list[Verdict]) -> None:

@@ -228,26 +228,29 @@ class PageRun:
         """Why a block does not run (or fails without running), or None: it runs."""
         if not self.started and (verdict := self.start()) is not None:
             return verdict
+        why = self.not_running(block)
+        if why is None:
+            return None  # the common case: no command worked out for a verdict it does not need
+        status, code, reason = why
         command = self.masker(rendering.command(block, self.settings.values))
+        return Verdict(self.where(block), status, command, reason=reason, code=code)
+
+    def not_running(self, block: Block) -> tuple[Status, str, str] | None:
+        """(status, code, reason) of a block that does not run, or None."""
         if block.errors:  # it cannot run as written; the state is sound, so the page goes on
-            return Verdict(self.where(block), Status.FAILED, command, reason="; ".join(block.errors), code="bad-block")
+            return Status.FAILED, "bad-block", "; ".join(block.errors)
         if self.blocked is not None and self.blocked[0] == "bad-page":
-            return Verdict(self.where(block), Status.SKIPPED, command, reason=self.blocked[1], code="bad-page")
+            return Status.SKIPPED, "bad-page", self.blocked[1]
         gated = self.gate(block)
         if gated is not None:
-            status = Status.FAILED if self.settings.require_all else Status.SKIPPED
-            return Verdict(self.where(block), status, command, reason=gated[1], code=gated[0])
+            return (Status.FAILED if self.settings.require_all else Status.SKIPPED), gated[0], gated[1]
         if self.blocked is not None:
             code, why = self.blocked
             required = code.startswith(("requires:", "check:"))
-            status = Status.FAILED if self.settings.require_all and required else Status.SKIPPED
-            return Verdict(self.where(block), status, command, reason=why, code=code)
-        left_out = not_run(block)
+            return (Status.FAILED if self.settings.require_all and required else Status.SKIPPED), code, why
+        left_out = not_run(block) or self.condition(block)
         if left_out is not None:
-            return Verdict(self.where(block), Status.SKIPPED, command, reason=left_out[1], code=left_out[0])
-        unmet = self.condition(block)
-        if unmet is not None:
-            return Verdict(self.where(block), Status.SKIPPED, command, reason=unmet[1], code=unmet[0])
+            return Status.SKIPPED, left_out[0], left_out[1]
         return None
 
     def settle(self, block: Block, verdict: Verdict) -> None:

@@ -180,7 +180,10 @@ def test_the_parsers_quick_blocks_are_blocks_like_any_other() -> None:
     from mkdocs_execute.model import Block, Form, Kind, Span, new_block
 
     values = {"language": "bash", "marker": "{{execute}}", "fence": Span(0, 3), "body": Span(1, 2)}
-    quick, slow = new_block(Kind.EXECUTE, Form.BLOCK, "ls", 1, **values), Block(Kind.EXECUTE, Form.BLOCK, "ls", 1, **values)
+    quick, slow = (
+        new_block(Kind.EXECUTE, Form.BLOCK, "ls", 1, **values),
+        Block(Kind.EXECUTE, Form.BLOCK, "ls", 1, **values),
+    )
     assert quick == slow and hash(quick) == hash(slow) and dataclasses.asdict(quick) == dataclasses.asdict(slow)
     assert quick.expected is None and quick.errors == ()  # the defaults are there
     assert quick != dataclasses.replace(slow, code="pwd")  # negative: a field that differs is seen
