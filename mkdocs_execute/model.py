@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
 
 
 class Kind(str, Enum):
@@ -80,17 +79,6 @@ class Block:
     @property
     def runnable(self) -> bool:
         return self.kind is Kind.EXECUTE
-
-
-_BLOCK_DEFAULTS = {f.name: f.default for f in fields(Block) if f.default is not MISSING}
-
-
-def new_block(kind: Kind, form: Form, code: str, line: int, **rest: Any) -> Block:
-    """`Block(...)` for the parser, which makes them by the thousand: the frozen instance's dictionary is filled
-    at once, where its generated __init__ calls object.__setattr__ once per field (three times as long)."""
-    made = object.__new__(Block)
-    made.__dict__.update(_BLOCK_DEFAULTS, kind=kind, form=form, code=code, line=line, **rest)
-    return made
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from . import options as catalogue
 from .lexer import CodeSpan, Fence, Ranges, Text, code_spans, lex, open_run, run_of
-from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span, new_block
+from .model import Block, Diagnostic, Form, Kind, Lesson, Option, Placeholder, Span
 
 _WORDS = r"[A-Za-z][\w-]*(?:[ \t]+[A-Za-z0-9][\w.-]*(?:=[^\s{}<>]*)?)*"
 MARKER = re.compile(
@@ -179,7 +179,7 @@ class _Parser:
             self.page.fences.append((fence, None))
             self.pending = None
             return
-        block = new_block(
+        block = Block(
             kind=marker.kind,
             form=Form.BLOCK,
             code=code,
@@ -282,7 +282,7 @@ class _Parser:
         row, closing, end, marker = found
         between = [token.text[start + ticks :], *self.lines[token.row + 1 : row], self.lines[row][:closing]]
         code = "\n".join(between).strip()
-        block = new_block(
+        block = Block(
             kind=marker.kind or Kind.EXECUTE,
             form=Form.INLINE,
             code=code,
@@ -333,7 +333,7 @@ class _Parser:
 
     def inline_block(self, index: int, span: CodeSpan, marker: Marker) -> Block:
         code = span.content.strip() if span.ticks > 1 else span.content
-        return new_block(
+        return Block(
             kind=marker.kind or Kind.EXECUTE,
             form=Form.INLINE,
             code=code,

@@ -172,20 +172,3 @@ def test_the_table_check_can_fail() -> None:
 def test_options_are_checked_against_the_catalogue(option: str, errors: list[str], warnings: list[str]) -> None:
     name, sep, value = option.partition("=")
     assert problems([Option(name, value if sep else None)]) == (errors, warnings)
-
-
-def test_the_parsers_quick_blocks_are_blocks_like_any_other() -> None:
-    import dataclasses
-
-    from mkdocs_execute.model import Block, Form, Kind, Span, new_block
-
-    values = {"language": "bash", "marker": "{{execute}}", "fence": Span(0, 3), "body": Span(1, 2)}
-    quick, slow = (
-        new_block(Kind.EXECUTE, Form.BLOCK, "ls", 1, **values),
-        Block(Kind.EXECUTE, Form.BLOCK, "ls", 1, **values),
-    )
-    assert quick == slow and hash(quick) == hash(slow) and dataclasses.asdict(quick) == dataclasses.asdict(slow)
-    assert quick.expected is None and quick.errors == ()  # the defaults are there
-    assert quick != dataclasses.replace(slow, code="pwd")  # negative: a field that differs is seen
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        quick.code = "rm -rf /"  # type: ignore[misc]
