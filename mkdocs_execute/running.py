@@ -206,13 +206,15 @@ if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_last};
 [[ -z $__mx_arm ]] || { builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; };
 @REPORT@ fi;
 while (( __mx_left <= 0 )); do
-IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow ||
-{ (( $? > 128 )) && IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow; } ||
-{ command exec 62<&52 && IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow; } ||
+IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow ||
+{ (( $? > 128 )) && IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow; } ||
+{ command exec {__mx_rfd}<&52 && IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow; } ||
 { builtin trap - EXIT; builtin exit 0; };
 if (( __mx_left < 0 )); then builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq" >&61; __mx_left=0;
-else __mx_k=0; builtin mapfile -d '' -t -u 57 __mx_codes ||
-{ command exec 57<&53; builtin mapfile -d '' -t -u 57 __mx_codes; };
+else __mx_k=0; builtin mapfile -d '' -t -u "$__mx_cfd" __mx_codes; (( ${#__mx_codes[@]} )) ||
+{ command exec {__mx_cfd}<&53 && builtin mapfile -d '' -t -u "$__mx_cfd" __mx_codes && (( ${#__mx_codes[@]} )); } ||
+{ builtin printf '%s%s %s 125 c\n' "$__mx_na" "$__mx_nb" "$(( __mx_seq + 1 ))" >&51; builtin trap - EXIT;
+builtin exit 125; };
 fi; done;
 __mx_code=${__mx_codes[__mx_k]} __mx_want=${__mx_code%%$'\n'*} __mx_code=${__mx_code#*$'\n'}
 __mx_arm=${__mx_want//[^+]/} __mx_want=${__mx_want%+}
@@ -249,7 +251,7 @@ done
 _SCRIPT = r"""
 { builtin shopt -s expand_aliases; __mx_b0=$BASHOPTS __mx_s0=$SHELLOPTS __mx_busy= __mx_cap= __mx_seq=0
 __mx_left=0 __mx_want= __mx_first= __mx_last=0 __mx_pre= __mx_fo= __mx_k=0 __mx_arm= __mx_t= __mx_st=0 __mx_go=
-__mx_slow= __mx_bash=$BASH
+__mx_slow= __mx_rfd=62 __mx_cfd=57 __mx_bash=$BASH
 __mx_again=$BASH_EXECUTION_STRING __mx_na=@NA@ __mx_nb=@NB@;
 if [[ ${1-} == restore ]]; then builtin source /dev/fd/58; else builtin cd -- @CWD@; builtin unset -v OLDPWD; fi;
 builtin set --;
@@ -436,7 +438,7 @@ class _Shell:
                     os.close(fd)
 
 
-_MARKER = re.compile(rb" (\d+) (\d+) ([nxip])\n")
+_MARKER = re.compile(rb" (\d+) (\d+) ([nxipc])\n")
 _MAY_TRAP = (b"trap", b"source", b". ")
 """Code that may replace the shell's traps: from then on the loop puts its own back after every block."""
 _COMMAND_START = (
@@ -729,6 +731,9 @@ class ShellSession:
             stopping = _Stop(time.monotonic(), interrupted=True)
         if how in (b"x", b"i"):
             self._restore(shell)
+        elif how == b"c":  # a block closed the code's descriptor and its spare: this one never ran
+            self._drop()
+            output, how = output + _CUT_OFF, b"d"
         text = output.decode("utf-8", errors="replace")
         if stopping is None:
             return Outcome(text, status, False, duration), how.decode()
@@ -824,3 +829,7 @@ class ShellSession:
 
 
 _LOST = b"\n[mkdocs-execute: the shell itself ended; the next block starts a new one, without the page's state]\n"
+_CUT_OFF = (
+    b"[mkdocs-execute: an earlier block closed or replaced the descriptors the shell reads blocks from (57 and"
+    b" its spare 53), so this block did not run; the next block starts a new shell, without the page's state]\n"
+)

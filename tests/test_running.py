@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -421,7 +422,20 @@ def test_a_block_that_breaks_the_loop_does_not_hang_the_harness(shell: ShellSess
     out = shell.run(code, timeout=5)
     assert not out.timed_out and out.duration < 2
     assert shell.run('echo "$KEPT"', timeout=5).output == "yes\n"
-    assert shell.run("echo again", timeout=5).output == "again\n"
+    assert shell.run("echo again; echo err >&2", timeout=5).output == "again\nerr\n"  # stderr still reaches us
+
+
+def test_a_block_that_cuts_the_shell_off_its_blocks_is_not_followed_by_silent_passes(shell: ShellSession) -> None:
+    shell.run("KEPT=yes")
+    assert shell.run("exec 57<&- 53<&-; echo cut").output == "cut\n"
+    out = shell.run("echo never")
+    assert out.status == 125 and "did not run" in out.output and "never" not in out.output
+    # Negative: the next block runs, in a new shell without the page's state, as the message says.
+    assert shell.run('echo "${KEPT-gone}"').output == "gone\n"
+    # Negative: closing only one of the two leaves the shell whole, its stderr included.
+    shell.run("KEPT=again; exec 57<&-")
+    assert shell.run('echo "$KEPT"; echo err >&2').output == "again\nerr\n"
+    assert shell.run("echo after >&2").output == "after\n"
 
 
 @pytest.mark.parametrize("code", ["exec bash", "kill -9 $$", "exec sleep 0"])
@@ -507,6 +521,19 @@ def test_a_harness_subreaper_gives_each_orphan_to_its_own_session(tmp_path: Path
         assert zombies == []  # the orphans that ended were waited for, page by page, not only at the end
 
 
+@pytest.mark.skipif(processes.prctl is None, reason="needs a subreaper (Linux prctl)")
+def test_what_a_harness_subreaper_still_holds_at_the_end_is_ended(tmp_path: Path) -> None:
+    import subprocess
+
+    tag = marker(41)
+    escape = f"( setsid env -i bash -c 'exec -a {tag} sleep 300' & )"
+    with processes.adopting():
+        subprocess.run(["bash", "-c", escape], check=True)  # outside any session: no session's close ends it
+        assert eventually(lambda: len(alive(tag)) == 1)  # negative: it did run, and outlived its parent
+    assert eventually(lambda: alive(tag) == [])
+    assert [pid for pid in processes._children() if _state(pid) == b"Z"] == []
+
+
 def _state(pid: int) -> bytes:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -538,6 +565,8 @@ def _files_holding(value: bytes, folders: list[str]) -> list[str]:
             for name in names:
                 path = os.path.join(root, name)
                 try:
+                    if not stat.S_ISREG(os.lstat(path).st_mode):
+                        continue  # a FIFO (valgrind leaves some in /tmp) would block the scan
                     with open(path, "rb") as f:
                         if value in f.read():
                             found.append(path)
