@@ -206,9 +206,9 @@ if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_last};
 [[ -z $__mx_arm ]] || { builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; };
 @REPORT@ fi;
 while (( __mx_left <= 0 )); do
-IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow ||
-{ (( $? > 128 )) && IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow; } ||
-{ command exec {__mx_rfd}<&52 && IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow; } ||
+TMOUT= IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow ||
+{ (( $? > 128 )) && TMOUT= IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow; } ||
+{ command exec {__mx_rfd}<&52 && TMOUT= IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow; } ||
 { builtin trap - EXIT; builtin exit 0; };
 if (( __mx_left < 0 )); then builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq" >&61; __mx_left=0;
 else __mx_k=0; builtin mapfile -d '' -t -u "$__mx_cfd" __mx_codes; (( ${#__mx_codes[@]} )) ||
@@ -234,8 +234,8 @@ if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_x};
 builtin printf '%s%s %s %s n\n' "$__mx_na" "$__mx_nb" "$__mx_seq" "$__mx_st";
 [[ $__mx_want == "*" || $__mx_st == "$__mx_want" ]] || __mx_left=0; fi;
 while (( __mx_left <= 0 )); do
-IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow ||
-{ (( $? > 128 )) && IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow; } ||
+TMOUT= IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow ||
+{ (( $? > 128 )) && TMOUT= IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow; } ||
 { builtin trap - EXIT; builtin exit 0; };
 if (( __mx_left < 0 )); then builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq"; __mx_left=0;
 else __mx_k=0; builtin mapfile -d '' -t -u 57 __mx_codes; fi; done;
@@ -447,13 +447,15 @@ _COMMAND_START = (
 )
 _MAY_DISTURB = re.compile(
     _COMMAND_START + rb"(?:(?:set|shopt|trap|exec|source|eval|enable|builtin|command|alias|unalias|break|continue"
-    rb"|declare|typeset|readonly|local|unset|ulimit)(?![\w-])|\.(?=[ \t])"
+    rb"|declare|typeset|readonly|local|unset|ulimit|coproc)(?![\w-])|\.(?=[ \t])"
     rb"|[^\s;&|()<>=]*(?:[$`\\\"'*?]|\{(?!\s)|\[(?![\s\[])))"
+    rb"|(?:[<>]&|-u[ \t]*)(?:5[1-9]|6[0-3])(?!\d)|(?<![\w-])(?:5[1-9]|6[0-3])[<>]"
     rb"|BASH_ALIASES|BASH_XTRACEFD|PROMPT_COMMAND|SHELLOPTS|BASHOPTS",
     re.M,
 )
 """Code that could change the shell's options, traps or descriptors, or its loop, even through a name given at
-run time (a quote, `$`, a glob or a brace at a command's start): from its first block on, a page runs in _MAIN."""
+run time (a quote, `$`, a glob or a brace at a command's start), or that names one of the loop's descriptors
+(51-63): from its first block on, a page runs in _MAIN."""
 Request = tuple[str, float, "int | None"]
 """A block to run: its code, its time limit in seconds, and the status expected of it (None: any)."""
 

@@ -153,6 +153,76 @@ def test_a_plain_page_that_changes_the_shell_later_is_run_as_carefully_from_then
     assert shell.run("echo quiet").output == "quiet\n"
 
 
+_DISTURBING = [
+    "set -x",
+    "  set -e",
+    "echo a; set -u",
+    "f() { set -x; }",
+    "FOO=1 exec >log",
+    'A="a b" exec 2>&-',
+    "$cmd -x",
+    '"set" -x',
+    "s\\et -x",
+    ". ./env.sh",
+    "source x",
+    "if true; then shopt -s extglob; fi",
+    "[abc] x",
+    "{set,-x}",
+    "for i in 1 2; do break; done",
+    "alias ll='ls -l'",
+    "BASH_ALIASES[x]=y",
+    "unset A",
+    'eval "$x"',
+    "time set -x",
+    "! set -x",
+    "echo `set -x`",
+    "A=1 $cmd",
+    "./run*.sh",
+    "cat <&62",
+    "read -u 62 x",
+    "exec 57<&-",
+    "coproc cat",
+    "trap 'echo' EXIT",
+]
+_PLAIN = [
+    "echo line-1",
+    "oc set image x",
+    "kubectl exec -it pod -- sh",
+    "find . -exec rm {} +",
+    "x=$(date); echo $x",
+    "./run.sh",
+    "[ -f x ] && echo y",
+    "[[ -f x ]] && echo",
+    "echo {a,b}",
+    "echo $HOME",
+    "cd /tmp && ls",
+    "helm install --set a=b x",
+    "echo hi # set",
+    "export A=1",
+    "v_1=1; f_1() { echo $v_1; }; f_1",
+    "{ echo a; } > f",
+    "echo 57 > f",
+    "sleep 55",
+    "ls 2>&1",
+    "docker run -p 8080:80 img",
+]
+
+
+@pytest.mark.parametrize(("code", "disturbs"), [(c, True) for c in _DISTURBING] + [(c, False) for c in _PLAIN])
+def test_what_takes_a_page_out_of_the_plain_loop(code: str, disturbs: bool) -> None:
+    assert (running._MAY_DISTURB.search(code.encode()) is not None) is disturbs
+
+
+@pytest.mark.parametrize("page", ["plain", "careful"])
+def test_a_page_that_sets_tmout_keeps_its_shell_while_the_harness_waits(shell: ShellSession, page: str) -> None:
+    """TMOUT (an idle logout in many lessons) is also `read`'s default time limit: the loop's reads ignore it."""
+    if page == "careful":
+        assert shell.run("set +u").status == 0
+    assert shell.run("export TMOUT=1; KEPT=yes").status == 0
+    time.sleep(2.5)  # longer than two of TMOUT, between two blocks
+    assert shell.run('echo "${KEPT-gone} $TMOUT"').output == "yes 1\n"  # negative: the block itself sees it
+
+
 def test_a_plain_page_keeps_its_state_across_exit_and_timeout(shell: ShellSession) -> None:
     assert shell.run("B=2; cd /; exit 4").status == 4
     assert shell.run("C=3; sleep 30", timeout=0.3).timed_out
