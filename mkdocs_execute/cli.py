@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -373,15 +374,14 @@ def _announce(where: str, code: str) -> None:
 
 
 def _live() -> bool:
-    """Whether progress goes to a terminal that can overwrite a line (asked once per stdout: a verdict line
+    return _live_stream(sys.stdout)
+
+
+@functools.lru_cache(maxsize=4)
+def _live_stream(out: Any) -> bool:
+    """Whether progress goes to a terminal that can overwrite a line (asked once per stream: a verdict line
     would otherwise cost a system call)."""
-    out = sys.stdout
-    if _LIVE[0] is not out:
-        _LIVE[:] = [out, out.isatty() and os.environ.get("TERM") != "dumb"]
-    return bool(_LIVE[1])
-
-
-_LIVE: list[Any] = [None, False]
+    return bool(out.isatty()) and os.environ.get("TERM") != "dumb"
 
 
 def _show(verdict: Verdict, verdicts: list[Verdict]) -> None:

@@ -30,7 +30,10 @@ _SHORT = 2.0  # seconds: a session younger than this cannot have gone through ev
 Table = dict[int, tuple[int, int, int, int]]  # pid -> (ppid, pgrp, session, start time)
 Owner = tuple[bytes, int]  # a session's token (`NAME=value` as in an environment) and its start, in boot ticks
 TOKEN_VARIABLE = "MKDOCS_EXECUTE_SESSION"
-"""Marks every process a session starts (it is inherited through the environment)."""
+"""Marks every process a session starts (it is inherited through the environment), so that a session's close
+also finds daemons that escaped its tree: when a shell was lost, where it is not a subreaper, and among the
+orphans a subreaper harness adopts."""
+_ANY_TOKEN = b"\0" + TOKEN_VARIABLE.encode() + b"="
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -67,14 +70,18 @@ def adopting() -> Iterator[bool]:
         _spawned.clear()
 
 
+def own_token(environment: dict[str, str]) -> Owner:
+    """A new session's token, put in the environment its processes start with."""
+    token = os.urandom(12).hex()  # `secrets` is this, and costs an import
+    environment[TOKEN_VARIABLE] = token
+    return f"{TOKEN_VARIABLE}={token}".encode(), boot_ticks()
+
+
 def _sweep() -> None:
     """The orphans still adopted when the harness is done (none, unless one slipped past its session's close)
     are killed, until none is left (the orphans of a killed one come back here), and reaped."""
     for _ in range(200):
-        adopted = _children() - _spawned
-        for pid in adopted:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
+        adopted = _reap_adopted()
         alive = [pid for pid in adopted if (stat := _read_stat(str(pid))) is not None and stat[0] != b"Z"]
         if not alive:
             return
@@ -123,7 +130,7 @@ def _adopted(processes: Table, owner: Owner | None, since: int | None = None) ->
         if ppid != me or pid in _spawned or start < (began if since is None else since):
             continue
         environ = _environ(pid)
-        if token in environ or (b"\0" + TOKEN_VARIABLE.encode() + b"=" not in b"\0" + environ):
+        if token in environ or _ANY_TOKEN not in b"\0" + environ:
             found.add(pid)
     return found
 
@@ -292,8 +299,14 @@ def terminate(
 
 
 def _reap(owner: Owner | None) -> None:
-    """Adopted orphans that ended are this process's zombies until it waits for them."""
     if owner is not None and is_adopting():
-        for pid in _children() - _spawned:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
+        _reap_adopted()
+
+
+def _reap_adopted() -> set[int]:
+    """Adopted orphans that ended are this process's zombies until it waits for them; the adopted ones."""
+    adopted = _children() - _spawned
+    for pid in adopted:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+    return adopted

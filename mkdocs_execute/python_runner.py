@@ -65,9 +65,8 @@ class PythonSession:
         environment = dict(normal_environment() if env is None else env)
         environment.pop("PYTHONSTARTUP", None)
         environment["PYTHONUNBUFFERED"] = "1"
-        environment[processes.TOKEN_VARIABLE] = token = os.urandom(12).hex()
+        self._owner = processes.own_token(environment)
         self._env = environment
-        self._owner: processes.Owner = (f"{processes.TOKEN_VARIABLE}={token}".encode(), processes.boot_ticks())
         self._cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd()
         self._python = shutil.which("python3", path=environment.get("PATH")) or sys.executable
         self._pid: int | None = None

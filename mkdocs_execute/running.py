@@ -79,9 +79,6 @@ def normal_environment(extra: Mapping[str, str] | None = None, base: Mapping[str
     return env
 
 
-# Marks every process a session starts, so that close() also finds daemons that escaped the shell's tree: needed
-# when a shell was lost, where it is not a subreaper, and for the orphans a subreaper harness adopts.
-TOKEN_VARIABLE = processes.TOKEN_VARIABLE
 # Never passed to bash: they would make it read startup files or override its options, or are its own to set.
 _NOT_PASSED = ("BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "SHLVL", "_")
 # Bash's own variables and the loop's: left out when a shell is restored from a snapshot (`declare -p` lists
@@ -206,9 +203,9 @@ if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_last};
 [[ -z $__mx_arm ]] || { builtin trap 'builtin eval "$__mx_exit"' EXIT; builtin trap 'builtin eval "$__mx_int"' INT; };
 @REPORT@ fi;
 while (( __mx_left <= 0 )); do
-TMOUT= IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow ||
-{ (( $? > 128 )) && TMOUT= IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow; } ||
-{ command exec {__mx_rfd}<&52 && TMOUT= IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow; } ||
+@READ@ ||
+{ (( $? > 128 )) && @READ@; } ||
+{ command exec {__mx_rfd}<&52 && @READ@; } ||
 { builtin trap - EXIT; builtin exit 0; };
 if (( __mx_left < 0 )); then builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq" >&61; __mx_left=0;
 else __mx_k=0; builtin mapfile -d '' -t -u "$__mx_cfd" __mx_codes; (( ${#__mx_codes[@]} )) ||
@@ -216,7 +213,7 @@ else __mx_k=0; builtin mapfile -d '' -t -u "$__mx_cfd" __mx_codes; (( ${#__mx_co
 { builtin printf '%s%s %s 125 c\n' "$__mx_na" "$__mx_nb" "$(( __mx_seq + 1 ))" >&51; builtin trap - EXIT;
 builtin exit 125; };
 fi; done;
-__mx_code=${__mx_codes[__mx_k]} __mx_want=${__mx_code%%$'\n'*} __mx_code=${__mx_code#*$'\n'}
+@TAKE@
 __mx_arm=${__mx_want//[^+]/} __mx_want=${__mx_want%+}
 __mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_k=$(( __mx_k + 1 )) __mx_first= __mx_busy=1;
 [[ -z $__mx_arm ]] || builtin trap "$__mx_err" ERR; } 2>&55; do
@@ -234,17 +231,22 @@ if [[ -n $__mx_busy ]]; then __mx_busy= __mx_st=${__mx_first:-$__mx_x};
 builtin printf '%s%s %s %s n\n' "$__mx_na" "$__mx_nb" "$__mx_seq" "$__mx_st";
 [[ $__mx_want == "*" || $__mx_st == "$__mx_want" ]] || __mx_left=0; fi;
 while (( __mx_left <= 0 )); do
-TMOUT= IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow ||
-{ (( $? > 128 )) && TMOUT= IFS=" " builtin read -r -u 62 __mx_seq __mx_left __mx_slow; } ||
+@READ@ ||
+{ (( $? > 128 )) && @READ@; } ||
 { builtin trap - EXIT; builtin exit 0; };
 if (( __mx_left < 0 )); then builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq"; __mx_left=0;
 else __mx_k=0; builtin mapfile -d '' -t -u 57 __mx_codes; fi; done;
 [[ -z $__mx_slow ]]; } && {
-__mx_code=${__mx_codes[__mx_k]} __mx_want=${__mx_code%%$'\n'*} __mx_code=${__mx_code#*$'\n'}
+@TAKE@
 __mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_k=$(( __mx_k + 1 )) __mx_first= __mx_busy=1; }; do
 builtin eval "$__mx_code";
 done
 """
+
+# Both loops read a request (`SEQ COUNT [s]`; TMOUT, which a page may set, would give `read` a time limit) and
+# take a block's code and the status expected of it the same way.
+_READ = 'TMOUT= IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow'
+_TAKE = "__mx_code=${__mx_codes[__mx_k]} __mx_want=${__mx_code%%$'\\n'*} __mx_code=${__mx_code#*$'\\n'}"
 
 # The -c script, the same for a new shell and a restored one (`restore` as $1): set up (a fresh terminal in
 # the session's directory without OLDPWD, or the state of the snapshot), then the loop.
@@ -278,6 +280,7 @@ def _script(cwd: str, nonce: tuple[str, str]) -> str:
 
     report = _one_line(_REPORT).replace("@OPTS@", opts).replace("@MARK@", _one_line(_MARK).replace("@HOW@", "n"))
     main = _one_line(_MAIN).replace("@REPORT@", report)
+    plain = _one_line(_PLAIN)
     become = _one_line(_BECOME)
     on_exit = _one_line(_EXIT).replace("@OPTS@", opts).replace("@SNAP@", snap).replace("@RESTART@", restart("x"))
     on_int = _one_line(_INT).replace("@OPTS@", opts).replace("@SNAP@", snap).replace("@RESTART@", restart("i"))
@@ -285,7 +288,8 @@ def _script(cwd: str, nonce: tuple[str, str]) -> str:
     on_exit, on_int = on_exit.replace("@BECOME@", become), on_int.replace("@BECOME@", become)
     script = _one_line(_SCRIPT).replace("@NA@", nonce[0]).replace("@NB@", nonce[1]).replace("@CWD@", where)
     script = script.replace("@EXIT@", shlex.quote(on_exit)).replace("@INT@", shlex.quote(on_int))
-    return script.replace("@MAIN@", main).replace("@PLAIN@", _one_line(_PLAIN))
+    script = script.replace("@MAIN@", main).replace("@PLAIN@", plain)
+    return script.replace("@READ@", _READ).replace("@TAKE@", _TAKE)
 
 
 def _state_parent() -> str | None:
@@ -480,16 +484,13 @@ class ShellSession:
             raise FileNotFoundError(f"shell not found: {shell}")
         self._shell_path = found
         self._cwd = os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd()
-        token = os.urandom(12).hex()  # `secrets` is this, and costs an import
-        self._token = f"{TOKEN_VARIABLE}={token}".encode()
-        self._owner: processes.Owner = (self._token, processes.boot_ticks())
         halves = os.urandom(6).hex(), os.urandom(6).hex()
         self._script = _script(self._cwd, halves)
         self._marker = (halves[0] + halves[1]).encode()
         environment = dict(normal_environment() if env is None else env)
         for name in _NOT_PASSED:
             environment.pop(name, None)
-        environment[TOKEN_VARIABLE] = token
+        self._owner = processes.own_token(environment)
         self._env = environment
         self._files = _Files()
         self._sessions: set[int] = set()  # every shell's session id (= its pid = its process group)
@@ -812,7 +813,7 @@ class ShellSession:
         self._closed = True
         shell, self._shell = self._shell, None
         alive = shell is not None and not shell.dead()
-        token = self._token if self._lost or _prctl is None else None
+        token = self._owner[0] if self._lost or _prctl is None else None
         keep = shell.pid if shell is not None and alive else None
         left = processes.terminate(self._sessions, token, _GRACE, keep=keep, floor=self._floor, owner=self._owner)
         if shell is not None:
