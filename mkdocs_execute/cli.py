@@ -53,7 +53,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mkdocs-execute", description=__doc__, epilog=EXIT_CODES)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command")
+    # The usage names every command, also when only one was built (an error in `run` prints it).
+    commands = parser.add_subparsers(dest="command", metavar="{" + ",".join(_SUBPARSERS) + "}")
     for name, add in _SUBPARSERS.items():
         if only in (None, name):
             add(commands)

@@ -321,3 +321,9 @@ def subprocess_list(root: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+
+
+def test_a_usage_error_in_run_names_every_command(tmp_path: Path) -> None:
+    result = cli(lessons(tmp_path, p=fence("true")), "docs", "--no-such-option")
+    assert result.returncode == 2 and "unrecognized arguments: --no-such-option" in result.stderr
+    assert "{run,terminal,assets,list,import}" in result.stderr  # not only the command that was built
