@@ -183,8 +183,7 @@ class ExecuteExtension(Extension):
             self.setConfig("language", language)
             self.__dict__.pop("strings", None)
             if "toolbars" in self.__dict__:  # the same key: toolbars written before still open
-                key = self.toolbars.opening.removeprefix("<!--mx-toolbar-").rstrip()
-                self.__dict__["toolbars"] = rendering.Toolbars(self.strings, key, self.fields)
+                self.__dict__["toolbars"] = self.toolbars.again(self.strings, self.fields)
 
     def open_toolbars(self, html: str) -> str:
         """`html` with its deferred toolbars written out."""

@@ -127,32 +127,47 @@ def _text(text: str, strings: Mapping[str, str], output: bool) -> str:
 class Toolbars:
     """Writes the toolbars of one site, buttons made once, and opens them again.
 
-    Each toolbar travels inside an HTML comment until `open` writes it out, so that nothing
-    rewrites its markup on the way: the extension opens them at the end of its
-    postprocessor, or the MkDocs plugin once search has indexed the page (parsing their
-    markup was a third of the plugin's build time, and search would skip them anyway).
+    Each toolbar travels as a short HTML comment (its kind, the names a reader fills in and the command)
+    until `open` writes it out, so that nothing rewrites its markup on the way and nothing scans it: the
+    extension opens them at the end of its postprocessor, or the MkDocs plugin once search has indexed the
+    page. Material's search strips `data-search-*` attributes with a regex that visits every character of a
+    page, so each byte a toolbar carries until then is paid for; the buttons, most of its bytes, come at
+    the opening only.
     """
 
-    def __init__(self, strings: Mapping[str, str], key: str, fields: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        strings: Mapping[str, str],
+        key: str,
+        fields: Mapping[str, str] | None = None,
+        *,
+        sets: list[tuple[str, str]] | None = None,
+    ) -> None:
         self.strings = strings
         self.fields = fields or {}
         self.opening = f"<!--mx-toolbar-{key} "
         copy = _button("copy", strings)
-        self.buttons = {Kind.COPY: copy, Kind.OPEN: copy, Kind.EXECUTE: copy + _button("run", strings)}
+        buttons = (copy, copy + _button("run", strings))
+        # The site's button sets, one per language, shared by its Toolbars: a page converted in one language
+        # and opened after the next language's pages were converted keeps its own labels.
+        self.sets: list[tuple[str, str]] = [] if sets is None else sets
+        if buttons not in self.sets:
+            self.sets.append(buttons)
+        self.set = self.sets.index(buttons)
+
+    def again(self, strings: Mapping[str, str], fields: Mapping[str, str] | None = None) -> Toolbars:
+        """The same site's toolbars in another language: the same key, so toolbars written before still open."""
+        return Toolbars(strings, self.opening.removeprefix("<!--mx-toolbar-").rstrip(), fields, sets=self.sets)
 
     def __call__(self, block: Block, values: Values) -> str:
         """Real buttons, present in the built HTML before any script runs."""
-        buttons = self.buttons.get(block.kind)
-        if buttons is None:
+        kind = _BUTTONS.get(block.kind)
+        if kind is None:
             return ""
         payload = escape(command(block, values))
         fill = " ".join(name for name in block.placeholders if values.get(name) is None)
-        markup = (
-            f'<span class="mx-toolbar" data-search-exclude data-mx-command="{payload}" data-mx-vars="{fill}">'
-            f'{buttons}<span class="mx-status" role="status" aria-live="polite"></span></span>'
-        )
-        # Escaping leaves no `>` in the payload, so `-->` cannot end the comment early.
-        return f"{self.opening}{markup}-->"
+        # Escaping leaves no `>` in the payload, so `-->` cannot end the comment early; names hold no `|`.
+        return f"{self.opening}{kind}{self.set} {fill}|{payload}-->"
 
     def open(self, html: str) -> str:
         """`html` with this site's toolbars written out."""
@@ -165,11 +180,29 @@ class Toolbars:
             end = html.find("-->", start)
             if end == -1:  # cut short by someone else: leave the rest as it is
                 break
-            parts += [html[done:start], html[start + len(self.opening) : end]]
+            markup = self.markup(html[start + len(self.opening) : end])
+            parts += [html[done:start], html[start : end + 3] if markup is None else markup]
             done = end + 3
             start = html.find(self.opening, done)
         parts.append(html[done:])
         return "".join(parts)
+
+    def markup(self, written: str) -> str | None:
+        """The toolbar a comment's text stands for; None for text that is not one of ours."""
+        head, bar, payload = written.partition("|")
+        tag, _, fill = head.partition(" ")
+        if not bar or tag[:1] not in _KINDS or not tag[1:].isdigit() or int(tag[1:]) >= len(self.sets):
+            return None
+        buttons = self.sets[int(tag[1:])][_KINDS.index(tag[0])]
+        return (
+            f'<span class="mx-toolbar" data-search-exclude data-mx-command="{payload}" data-mx-vars="{fill}">'
+            f'{buttons}<span class="mx-status" role="status" aria-live="polite"></span></span>'
+        )
+
+
+_KINDS = "cx"
+"""A toolbar's kind in its comment: Copy alone, or Copy and Run."""
+_BUTTONS = {Kind.COPY: "c", Kind.OPEN: "c", Kind.EXECUTE: "x"}
 
 
 def _button(action: str, strings: Mapping[str, str]) -> str:

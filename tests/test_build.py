@@ -13,11 +13,12 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import markdown
 import pytest
 from mkdocs.config import load_config
 from mkdocs.config.base import ValidationError
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
-from support import render
+from support import MATERIAL_EXTENSIONS, render
 
 from mkdocs_execute import ExecuteExtension
 from mkdocs_execute.plugin import ExecutePlugin
@@ -214,11 +215,24 @@ def test_deferred_toolbars_open_to_exactly_what_the_extension_writes_directly() 
     direct = render(text)
     deferred = render(text, defer_toolbars="k1")
     assert deferred != direct and deferred.count("<!--mx-toolbar-k1 ") == direct.count('class="mx-toolbar"') == 5
-    opener = ExecuteExtension(defer_toolbars="k1")
+    assert "<button" not in deferred  # until opened, a toolbar's comment is short: search scans every byte
+    opener = ExecuteExtension(defer_toolbars="k1", language="fr")
     assert opener.open_toolbars(deferred) == direct
+    forged = deferred.replace("<!--mx-toolbar-k1 x0 ", "<!--mx-toolbar-k1 x7 ", 1)  # not a set of this site's
+    assert forged != deferred and opener.open_toolbars(forged).count("<!--mx-toolbar-k1 x7 ") == 1
     assert ExecuteExtension(defer_toolbars="k2").open_toolbars(deferred) == deferred  # another site's key
     cut = deferred[: deferred.rindex("-->")]  # the last comment cut short by someone else
     assert opener.open_toolbars(cut).endswith(cut[cut.rindex("<!--mx-toolbar-k1 ") :])
+
+
+def test_a_page_deferred_in_one_language_opens_in_it_after_the_next_language_began() -> None:
+    extension = ExecuteExtension(defer_toolbars="k1", language="fr")
+    convert = markdown.Markdown(extensions=[*MATERIAL_EXTENSIONS, extension]).convert
+    french = convert("```bash\nls\n```{{execute}}\n")
+    extension.set_language("en")  # mkdocs-static-i18n: the next pages are English; none is opened yet
+    english = convert("```bash\nls\n```{{execute}}\n")
+    assert 'aria-label="Exécuter' in extension.open_toolbars(french)
+    assert 'aria-label="Run' in extension.open_toolbars(english) and "Exécuter" not in extension.open_toolbars(english)
 
 
 WRONG_TYPE = '{"format": 1, "date": "d", "environment": "e", "tools": {}, "pages": {"docs/p.md": {"sha256": "x", '
