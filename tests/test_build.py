@@ -228,10 +228,11 @@ def test_deferred_toolbars_open_to_exactly_what_the_extension_writes_directly() 
 def test_a_page_deferred_in_one_language_opens_in_it_after_the_next_language_began() -> None:
     extension = ExecuteExtension(defer_toolbars="k1", language="fr")
     convert = markdown.Markdown(extensions=[*MATERIAL_EXTENSIONS, extension]).convert
-    french = convert("```bash\nls\n```{{execute}}\n")
+    french = convert("```bash\nls | grep [[HOST_IP]]\n```{{execute}}\n")
     extension.set_language("en")  # mkdocs-static-i18n: the next pages are English; none is opened yet
     english = convert("```bash\nls\n```{{execute}}\n")
     assert 'aria-label="Exécuter' in extension.open_toolbars(french)
+    assert 'data-mx-command="ls | grep [[HOST_IP]]" data-mx-vars="HOST_IP"' in extension.open_toolbars(french)
     assert 'aria-label="Run' in extension.open_toolbars(english) and "Exécuter" not in extension.open_toolbars(english)
 
 
