@@ -21,7 +21,18 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["Floor", "Mark", "Owner", "adopting", "block_processes", "boot_ticks", "find", "signal_all", "terminate"]
+__all__ = [
+    "Floor",
+    "Mark",
+    "Owner",
+    "adopting",
+    "block_processes",
+    "boot_ticks",
+    "find",
+    "signal_all",
+    "subreaper",
+    "terminate",
+]
 
 _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _BOOTTIME = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
@@ -49,6 +60,13 @@ def _load_prctl() -> Any:
 
 
 prctl = _load_prctl()
+
+
+def subreaper(on: bool = True) -> bool:
+    """Make this process the subreaper of what it starts (or no longer); whether it could."""
+    return prctl is not None and prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
+
+
 _adopting: list[int] = []  # this process's pid while it is the subreaper of its sessions
 _spawned: set[int] = set()  # the children it started itself then: never taken for adopted orphans
 
@@ -57,7 +75,7 @@ _spawned: set[int] = set()  # the children it started itself then: never taken f
 def adopting() -> Iterator[bool]:
     """Make this process the subreaper of the sessions it starts while inside (True when it could); on the
     way out, the orphans left (zombies) are reaped."""
-    if prctl is None or _adopting or prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    if _adopting or not subreaper():
         yield bool(_adopting)
         return
     _adopting.append(os.getpid())
@@ -65,7 +83,7 @@ def adopting() -> Iterator[bool]:
         yield True
     finally:
         _sweep()
-        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        subreaper(False)
         _adopting.clear()
         _spawned.clear()
 

@@ -19,7 +19,6 @@ import time
 from collections.abc import Mapping
 
 from . import processes
-from .processes import terminate as _terminate
 from .running import _GRACE, Outcome, _high_fd, _read, _spawn, normal_environment
 
 _LOOP = r"""
@@ -172,7 +171,8 @@ class PythonSession:
         pid, self._pid = self._pid, None
         if pid is None:
             return
-        _terminate({pid}, None, 0.0, keep=pid, owner=self._owner)  # what it started, first: its orphans come back to it
+        # What it started, first: its orphans come back to it.
+        processes.terminate({pid}, None, 0.0, keep=pid, owner=self._owner)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
@@ -194,4 +194,4 @@ class PythonSession:
 
     def close(self) -> None:
         self._kill()
-        _terminate(self._groups, None, 0.0, owner=self._owner)
+        processes.terminate(self._groups, None, 0.0, owner=self._owner)

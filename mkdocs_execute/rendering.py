@@ -141,27 +141,28 @@ class Toolbars:
         key: str,
         fields: Mapping[str, str] | None = None,
         *,
-        sets: list[tuple[str, str]] | None = None,
+        sets: list[dict[str, str]] | None = None,
     ) -> None:
         self.strings = strings
         self.fields = fields or {}
+        self.key = key
         self.opening = f"<!--mx-toolbar-{key} "
         copy = _button("copy", strings)
-        buttons = (copy, copy + _button("run", strings))
+        buttons = {"c": copy, "x": copy + _button("run", strings)}  # by the letters of _KIND
         # The site's button sets, one per language, shared by its Toolbars: a page converted in one language
         # and opened after the next language's pages were converted keeps its own labels.
-        self.sets: list[tuple[str, str]] = [] if sets is None else sets
+        self.sets: list[dict[str, str]] = [] if sets is None else sets
         if buttons not in self.sets:
             self.sets.append(buttons)
         self.set = self.sets.index(buttons)
 
     def again(self, strings: Mapping[str, str], fields: Mapping[str, str] | None = None) -> Toolbars:
         """The same site's toolbars in another language: the same key, so toolbars written before still open."""
-        return Toolbars(strings, self.opening.removeprefix("<!--mx-toolbar-").rstrip(), fields, sets=self.sets)
+        return Toolbars(strings, self.key, fields, sets=self.sets)
 
     def __call__(self, block: Block, values: Values) -> str:
         """Real buttons, present in the built HTML before any script runs."""
-        kind = _BUTTONS.get(block.kind)
+        kind = _KIND.get(block.kind)
         if kind is None:
             return ""
         payload = escape(command(block, values))
@@ -191,18 +192,18 @@ class Toolbars:
         """The toolbar a comment's text stands for; None for text that is not one of ours."""
         head, bar, payload = written.partition("|")
         tag, _, fill = head.partition(" ")
-        if not bar or tag[:1] not in _KINDS or not tag[1:].isdigit() or int(tag[1:]) >= len(self.sets):
+        number = int(tag[1:]) if tag[1:].isdigit() else len(self.sets)
+        buttons = self.sets[number].get(tag[:1]) if bar and number < len(self.sets) else None
+        if buttons is None:
             return None
-        buttons = self.sets[int(tag[1:])][_KINDS.index(tag[0])]
         return (
             f'<span class="mx-toolbar" data-search-exclude data-mx-command="{payload}" data-mx-vars="{fill}">'
             f'{buttons}<span class="mx-status" role="status" aria-live="polite"></span></span>'
         )
 
 
-_KINDS = "cx"
+_KIND = {Kind.COPY: "c", Kind.OPEN: "c", Kind.EXECUTE: "x"}
 """A toolbar's kind in its comment: Copy alone, or Copy and Run."""
-_BUTTONS = {Kind.COPY: "c", Kind.OPEN: "c", Kind.EXECUTE: "x"}
 
 
 def _button(action: str, strings: Mapping[str, str]) -> str:

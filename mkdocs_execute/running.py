@@ -299,7 +299,6 @@ def _state_parent() -> str | None:
 
 
 _LINUX = sys.platform.startswith("linux")
-_PR_SET_CHILD_SUBREAPER = processes.PR_SET_CHILD_SUBREAPER
 # Python ignores these; a program started with them ignored would keep them so (`yes | head` would see EPIPE,
 # and bash cannot trap a signal ignored at its start).
 _DEFAULT_SIGNALS = tuple(
@@ -353,7 +352,7 @@ def _spawn(path: str, argv: list[str], env: Mapping[str, str], fds: dict[int, in
     twice, leaves the session and clears its environment, so that close() finds and ends it. Where this
     process is the subreaper itself (`processes.adopting`) or there is none, no fork of this process is needed.
     """
-    if not _LINUX or _prctl is None or processes.is_adopting():
+    if not _LINUX or processes.prctl is None or processes.is_adopting():
         actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
         actions += [(os.POSIX_SPAWN_DUP2, ours, theirs) for theirs, ours in fds.items()]
         pid = os.posix_spawn(path, argv, env, file_actions=actions, setsid=True, setsigdef=_DEFAULT_SIGNALS)
@@ -365,7 +364,7 @@ def _spawn(path: str, argv: list[str], env: Mapping[str, str], fds: dict[int, in
     if pid:
         return pid
     try:  # pragma: no cover (the child)
-        _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        processes.subreaper()
         os.setsid()
         for sig in _DEFAULT_SIGNALS:
             signal.signal(sig, signal.SIG_DFL)
@@ -376,9 +375,6 @@ def _spawn(path: str, argv: list[str], env: Mapping[str, str], fds: dict[int, in
         os.execve(path, argv, env)
     finally:
         os._exit(127)
-
-
-_prctl = processes.prctl
 
 
 def _high_fd(fd: int) -> int:
@@ -813,7 +809,7 @@ class ShellSession:
         self._closed = True
         shell, self._shell = self._shell, None
         alive = shell is not None and not shell.dead()
-        token = self._owner[0] if self._lost or _prctl is None else None
+        token = self._owner[0] if self._lost or processes.prctl is None else None
         keep = shell.pid if shell is not None and alive else None
         left = processes.terminate(self._sessions, token, _GRACE, keep=keep, floor=self._floor, owner=self._owner)
         if shell is not None:

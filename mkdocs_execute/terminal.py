@@ -43,8 +43,7 @@ from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from .processes import PR_SET_CHILD_SUBREAPER as _PR_SET_CHILD_SUBREAPER
-from .processes import prctl as _prctl
+from .processes import subreaper as _subreaper
 from .processes import terminate as _terminate
 
 log = logging.getLogger("mkdocs.plugins.execute.terminal")
@@ -153,8 +152,7 @@ class Shell:
 
 def _take_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    if _prctl is not None:
-        _prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    _subreaper()
 
 
 class TerminalServer:
