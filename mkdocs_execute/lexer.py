@@ -256,16 +256,16 @@ def _fence(
     with a marker, when no inner fence was open (an example inside a longer fence stays literal)."""
     inner: tuple[str, int] | None = None  # an inner fence open in the body: (character, length)
     char = fence[0]
-    key = (fence, prefix)
-    dead = unclosed.setdefault(key, set())
-    if start in dead:
+    triple = char * 3
+    if unclosed and start in unclosed.get((fence, prefix), ()):
         # An earlier fence like this one scanned past this line, with no inner fence open there, and found
         # no closer to the end: from here this one would scan the same way (so unclosed fences stay linear).
         return Fence(start, len(lines) - 1, prefix, fence, info, False, "", (), hidden)
-    free = [start]  # lines after which no inner fence is open
+    longer = len(fence) > 3
+    free = [start]  # lines after which no inner fence is open (only a longer fence has inner ones)
     for end in range(start + 1, len(lines)):
         line = lines[end]
-        if char * 3 not in line:
+        if triple not in line:
             continue
         suffix = _closing(line, prefix, fence)
         if suffix is not None and closes(end, suffix):
@@ -273,14 +273,14 @@ def _fence(
         glued = _GLUED.match(line, prefix_of(line).width) if inner is None and char == "`" else None
         if glued and len(glued["fence"]) == len(fence) and closes(end, glued["suffix"]):
             return _glued_fence(lines, start, end, prefix, fence, info, glued, hidden)
-        if len(fence) > 3:
+        if longer:
             inner, short = _inner(line, prefix, fence, inner, end, closes)
             if short is not None:
                 body = _body(lines[start + 1 : end], prefix)
                 return Fence(start, end, prefix, fence, info, True, short, body, hidden)
-        if inner is None:
-            free.append(end)
-    dead.update(free if len(fence) > 3 else range(start, len(lines)))
+            if inner is None:
+                free.append(end)
+    unclosed.setdefault((fence, prefix), set()).update(free if longer else range(start, len(lines)))
     return Fence(start, len(lines) - 1, prefix, fence, info, False, "", (), hidden)
 
 

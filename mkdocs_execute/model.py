@@ -33,12 +33,20 @@ class Option:
         return self.name if self.value is None else f"{self.name}={self.value}"
 
 
+# The parser makes a Block and a Span per block of a page, by the thousand: a frozen dataclass's own __init__
+# sets each field through object.__setattr__ and took a fifth of a big page's parse. These __init__ fill the
+# instance's dict at once; dataclass keeps them (a test holds their signatures to the fields).
+
+
 @dataclass(frozen=True)
 class Span:
     """A half-open range of 0-based line indexes in the parsed text."""
 
     start: int
     end: int
+
+    def __init__(self, start: int, end: int) -> None:
+        self.__dict__.update(start=start, end=end)
 
 
 @dataclass(frozen=True)
@@ -57,14 +65,47 @@ class Block:
     """The marker exactly as written, e.g. ``<<execute T1>>``."""
     fence: Span | None = None
     """Lines of the whole fence, opening and closing lines included (block form)."""
-    body: Span | None = None
-    """Lines of the code between the fences (block form)."""
     expected: Block | None = None
     """The `output` block that states what this block prints, if any."""
     hidden: bool = False
     """Written inside an HTML comment: run by the harness, never shown to readers."""
     errors: tuple[str, ...] = ()
     """Why the harness must not run it (a bad option value, a misspelt marker inside it), `line N: …`."""
+
+    def __init__(
+        self,
+        kind: Kind,
+        form: Form,
+        code: str,
+        line: int,
+        language: str = "",
+        options: tuple[Option, ...] = (),
+        placeholders: tuple[str, ...] = (),
+        marker: str = "",
+        fence: Span | None = None,
+        expected: Block | None = None,
+        hidden: bool = False,
+        errors: tuple[str, ...] = (),
+    ) -> None:
+        self.__dict__.update(
+            kind=kind,
+            form=form,
+            code=code,
+            line=line,
+            language=language,
+            options=options,
+            placeholders=placeholders,
+            marker=marker,
+            fence=fence,
+            expected=expected,
+            hidden=hidden,
+            errors=errors,
+        )
+
+    @property
+    def body(self) -> Span | None:
+        """Lines of the code between the fences (block form)."""
+        return None if self.fence is None else Span(self.fence.start + 1, self.fence.end - 1)
 
     def option(self, name: str, default: str | None = None) -> str | None:
         """The value of option `name` (its name for a flag), or `default`."""

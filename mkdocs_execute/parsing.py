@@ -189,7 +189,6 @@ class _Parser:
             placeholders=placeholders(code),
             marker=marker.text,
             fence=Span(fence.start, fence.end + 1),
-            body=Span(fence.start + 1, fence.end),
             hidden=fence.hidden,
             errors=self.misspelt_closers(fence) if self.rejected else (),
         )

@@ -172,3 +172,22 @@ def test_the_table_check_can_fail() -> None:
 def test_options_are_checked_against_the_catalogue(option: str, errors: list[str], warnings: list[str]) -> None:
     name, sep, value = option.partition("=")
     assert problems([Option(name, value if sep else None)]) == (errors, warnings)
+
+
+def test_model_constructors_match_their_fields_and_stay_frozen() -> None:
+    import dataclasses
+    import inspect
+
+    from mkdocs_execute.model import Block, Span
+
+    for cls in (Block, Span):
+        wanted = [(f.name, f.default) for f in dataclasses.fields(cls)]
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        assert [(p.name, p.default if p.default is not p.empty else dataclasses.MISSING) for p in params] == wanted
+    block = parse("```bash\necho hi\n```{{execute}}\n").blocks[0]
+    assert (block.fence, block.body) == (Span(0, 3), Span(1, 2))
+    assert dataclasses.replace(block, code="x") == Block(**{**vars(block), "code": "x"})
+    assert dataclasses.replace(block, code="x") != block
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        block.code = "rm -rf /"  # type: ignore[misc]
+    assert hash(Span(1, 2)) == hash(Span(1, 2)) and Span(1, 2) != Span(1, 3)
