@@ -208,8 +208,10 @@ class PageRun:
     def masked(self, verdict: Verdict) -> Verdict:
         """Every verdict leaves through here: masked, then capped (so a cut can never split a secret)."""
         mask = self.masker
-        verdict.command, verdict.reason, verdict.code = mask(verdict.command), mask(verdict.reason), mask(verdict.code)
-        verdict.output, verdict.diff = cap(mask(verdict.output)), cap(mask(verdict.diff))
+        if mask:  # no secret yet, nothing to mask (most pages): five calls saved per block
+            verdict.command, verdict.reason, verdict.code = map(mask, (verdict.command, verdict.reason, verdict.code))
+            verdict.output, verdict.diff = mask(verdict.output), mask(verdict.diff)
+        verdict.output, verdict.diff = cap(verdict.output), cap(verdict.diff)
         return verdict
 
     def run(self, block: Block) -> Verdict:
@@ -286,12 +288,14 @@ class PageRun:
         run: list[Block] = []
         if not self.started:
             return run
+        values, terminal = self.settings.values, _terminal(blocks[start])
         for block in blocks[start:]:
-            if block.has("when") or block.has("wait") or runner_for(block) != "shell":
+            if (block.options and (block.has("when") or block.has("wait"))) or _terminal(block) != terminal:
                 break
-            if any(name not in self.settings.values for name in block.placeholders) or self.refusal(block):
+            unset = block.placeholders and any(name not in values for name in block.placeholders)
+            if unset or runner_for(block) != "shell":
                 break
-            if run and _terminal(block) != _terminal(run[0]):
+            if self.refusal(block):
                 break
             run.append(block)
         return run
@@ -468,7 +472,7 @@ def wanted_status(block: Block) -> int:
 
 def not_run(block: Block) -> tuple[str, str] | None:
     """Why the harness leaves a block out whatever the environment: (code, reason), or None."""
-    for option, why in _NOT_RUN.items():
+    for option, why in _NOT_RUN.items() if block.options else ():
         if block.has(option):
             return f"not-run:{option}", why
     program = interactive(block.code)

@@ -368,8 +368,17 @@ class Comparison:
     diff: str
     """'' when ok; otherwise a unified diff, `--- expected` / `+++ actual`, in which wildcard lines that DID match are
     shown as the actual text they matched (so only real differences appear as -/+)."""
-    wanted: list[str] = field(repr=False)
-    got: list[str] = field(repr=False)
+    expected: str = field(repr=False)
+    actual: str = field(repr=False)
+
+    @cached_property
+    def wanted(self) -> list[str]:
+        """The expected lines, normalised (only messages need them once the texts are equal)."""
+        return normalize(self.expected)
+
+    @cached_property
+    def got(self) -> list[str]:
+        return normalize(self.actual)
 
     @cached_property
     def resolved(self) -> list[str]:
@@ -386,21 +395,20 @@ def compare(expected: str, actual: str) -> Comparison:
     """`...` alone on a line (after normalisation) matches any number of lines, zero included; `[..]` inside a line
     matches any text within that line (zero or more characters, never a newline). Everything else matches literally
     after normalize(). Near-linear in time and memory, however many wildcards and lines there are."""
-    wanted = normalize(expected)
     if actual == expected or actual == expected + "\n":  # as the page says it: normalised alike, nothing to find
-        return Comparison(True, "", wanted, wanted)
-    got = normalize(actual)
+        return Comparison(True, "", expected, actual)
+    wanted, got = normalize(expected), normalize(actual)
     if ("..." not in expected and ANYTHING not in expected) or not _has_wildcards(
         wanted
     ):  # the common case: plain text, compared and diffed as difflib does
         if wanted == got:
-            return Comparison(True, "", wanted, got)
+            return Comparison(True, "", expected, actual)
         import difflib  # only for a diff or a hint
 
-        return Comparison(False, "\n".join(difflib.unified_diff(wanted, got, *_NAMES, lineterm="")), wanted, got)
+        return Comparison(False, "\n".join(difflib.unified_diff(wanted, got, *_NAMES, lineterm="")), expected, actual)
     ops = _align([_Pattern.of(line) for line in wanted], got)
     ok = all(op.tag in ("match", "absorb", "ellipsis") for op in ops)
-    return Comparison(ok, "" if ok else _unified(_diff_lines(ops, wanted, got)), wanted, got)
+    return Comparison(ok, "" if ok else _unified(_diff_lines(ops, wanted, got)), expected, actual)
 
 
 _NAMES = ("expected", "actual")

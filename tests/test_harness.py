@@ -382,3 +382,22 @@ def test_front_matter_is_split_as_mkdocs_splits_it(text: str) -> None:
     assert _front_matter(text) == get_data(text)
     # Negative: a page with YAML front matter does lose it from its body.
     assert _front_matter("---\na: 1\n---\nbody") != ("---\na: 1\n---\nbody", {})
+
+
+def test_each_terminal_keeps_its_own_state_within_a_run_of_plain_blocks(tmp_path: Path) -> None:
+    # Plain blocks go to a shell many at a time: a block for another terminal must still end the group.
+    page = "".join(
+        [
+            fence("x=one"),
+            fence("echo ${x:-unset}", "<<execute T2>>") + output("unset"),
+            fence("x=two", "<<execute T2>>"),
+            fence("echo $x") + output("one"),
+            fence("echo $x", "<<execute T1>>") + output("one"),
+            fence("echo $x", "<<execute T2>>") + output("two"),
+        ]
+    )
+    result = cli(lessons(tmp_path, t=page), "docs")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 passed, 0 failed" in result.stdout
+    mixed = page.replace("echo $x\n```<<execute>>\n```\none", "echo $x\n```<<execute>>\n```\ntwo")
+    assert cli(lessons(tmp_path, t=mixed), "docs").returncode == 1
