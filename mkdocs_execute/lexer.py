@@ -19,6 +19,7 @@ _CONTAINER = re.compile(r"[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?|===)")
 Closes = Callable[[int, str], bool]
 _INDENTS = (" ", "\t")
 _PREFIXED = frozenset((" ", "\t", ">"))
+_FENCE_CHARS = frozenset("`~")
 
 
 # Tokens are named tuples: the lexer makes one per line, and tuples are built three times faster.
@@ -106,11 +107,17 @@ def prefix_of(line: str) -> Prefix:
 def _opening(line: str) -> tuple[Prefix, str, str] | None:
     if "```" not in line and "~~~" not in line:
         return None
-    prefix = prefix_of(line)
-    match = _OPEN.match(line, prefix.width)
-    if not match:
-        return None
-    fence, info = match["fence"], match["info"].strip()
+    if line[:1] in _FENCE_CHARS:  # at the margin, the common case: no prefix to measure, no regex
+        run = len(line) - len(line.lstrip(line[0]))
+        if run < 3:
+            return None
+        prefix, fence, info = _TOP, line[:run], line[run:].strip()
+    else:
+        prefix = prefix_of(line)
+        match = _OPEN.match(line, prefix.width)
+        if not match:
+            return None
+        fence, info = match["fence"], match["info"].strip()
     if fence[0] == "`" and "`" in info:
         return None
     if info.startswith(("{{", "<<")) and info.endswith(("}}", ">>")):
@@ -120,6 +127,10 @@ def _opening(line: str) -> tuple[Prefix, str, str] | None:
 
 def _closing(line: str, opened: Prefix, fence: str) -> str | None:
     """The suffix after a closing fence on `line`, or None if it does not close."""
+    if not opened.width and line[:1] == fence[0]:  # the common case: a top-level fence, a closer at the margin
+        run = len(line) - len(line.lstrip(fence[0]))
+        suffix = line[run:].strip() if run >= len(fence) else None
+        return None if suffix is None or (suffix and not suffix.startswith(_SUFFIXES)) else suffix
     prefix = prefix_of(line)
     if prefix.quotes != opened.quotes:
         return None
@@ -130,9 +141,13 @@ def _closing(line: str, opened: Prefix, fence: str) -> str | None:
     if run < len(fence):
         return None
     suffix = rest[run:].strip()
-    if suffix and not suffix.startswith(("{{", "<<", "\\{{", "\\<<")):
+    if suffix and not suffix.startswith(_SUFFIXES):
         return None
     return suffix
+
+
+_SUFFIXES = ("{{", "<<", "\\{{", "\\<<")
+"""How what follows a closing fence may start: a marker, or an escaped one."""
 
 
 def _strip_prefix(line: str, opened: Prefix) -> str:
@@ -167,7 +182,7 @@ def lex(
         code = line[:1] in _INDENTS and _indented_code(lines, index, after_code, outline)
         opening = None if code or ("```" not in line and "~~~" not in line) else _opening(line)
         if opening is not None:
-            fence = _fence(lines, index, *opening, closes=closes, hidden=comment, unclosed=unclosed)
+            fence = _fence(lines, index, *opening, closes, comment, unclosed)
             tokens.append(fence)
             after_code = False
             if fence.closed:
