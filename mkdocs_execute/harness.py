@@ -5,6 +5,7 @@ The CLI and the pytest plugin both drive a `PageRun`; neither extracts blocks it
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -123,11 +124,12 @@ class PageRun:
 
     # -- the page's blocks -------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def blocks(self) -> list[Block]:
+        """The blocks to run, in order (worked out once: a page does not change while it runs)."""
         return run_order(self.page)
 
-    @property
+    @functools.cached_property
     def cleanup_blocks(self) -> list[Block]:
         return [b for b in self.page.lesson.runnable if b.has("cleanup")]
 
