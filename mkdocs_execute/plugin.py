@@ -9,7 +9,9 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import tempfile
+import threading
 from importlib.resources import files as package_files
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
@@ -190,6 +192,7 @@ class ExecutePlugin(BasePlugin[ExecuteConfig]):
         if getattr(self, "assets_folder", None) is None:
             self.assets_folder = tempfile.mkdtemp(prefix="mkdocs-execute-assets-")
             atexit.register(shutil.rmtree, self.assets_folder, True)
+            _exit_on_sigterm()
         path = os.path.join(self.assets_folder, name)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -309,3 +312,15 @@ def line_offset(page: Page, markdown: str) -> int:
     except (OSError, UnicodeDecodeError, TypeError):
         return 0
     return front_matter_lines(raw, markdown)
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM (an editor's stop button, a process manager) ends Python without its atexit handlers, and left
+    the assets folder behind at every stop of `mkdocs serve`: exit as on Ctrl-C instead, so MkDocs shuts down
+    and the folders go. Only where nobody else handles the signal."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -167,14 +168,16 @@ def test_serve_reports_errors_without_traceback(tmp_path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _serving(root: Path) -> Iterator[tuple[int, list[str]]]:
-    """`mkdocs serve --livereload` on a free port, its output collected line by line."""
+def _serving(
+    root: Path, env: dict[str, str] | None = None, stop: signal.Signals = signal.SIGTERM
+) -> Iterator[tuple[int, list[str]]]:
+    """`mkdocs serve --livereload` on a free port, its output collected line by line; `stop` ends it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "--livereload", "-a", f"127.0.0.1:{port}"],
-        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**ENV, **(env or {})},
     )  # fmt: skip
     log: list[str] = []
     reader = threading.Thread(target=lambda: log.extend(iter(server.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
@@ -182,7 +185,7 @@ def _serving(root: Path) -> Iterator[tuple[int, list[str]]]:
     try:
         yield port, log
     finally:
-        server.terminate()
+        server.send_signal(stop)
         server.wait(timeout=10)
         reader.join(timeout=5)
 
@@ -285,3 +288,18 @@ def test_the_lesson_tells_readers_how_to_run_commands_from_the_published_site(bu
     html = (built_site / "executer-depuis-ce-site" / "index.html").read_text()
     assert "Exécuter les commandes depuis ce site" in html and "Vos valeurs" in html
     assert "terminal" in html and "--origin" in html and "Sécurité" in html
+
+
+def test_serve_stopped_by_sigterm_leaves_no_folder_behind(tmp_path: Path) -> None:
+    """An editor or a process manager stops `mkdocs serve` with SIGTERM: the assets folder goes, as on Ctrl-C."""
+    root, scratch = tmp_path / "site", tmp_path / "tmp"
+    scratch.mkdir()
+    (root / "docs").mkdir(parents=True)
+    (root / "mkdocs.yml").write_text("site_name: T\nplugins:\n  - execute\n", encoding="utf-8")
+    (root / "docs" / "index.md").write_text("```bash\nls\n```{{execute}}\n", encoding="utf-8")
+    for stop in (signal.SIGTERM, signal.SIGKILL):
+        with _serving(root, {"TMPDIR": str(scratch)}, stop) as (_port, log):
+            _wait_for(log, "Serving on")
+            assert list(scratch.glob("mkdocs-execute-assets-*"))
+        left = list(scratch.glob("mkdocs-execute-assets-*"))
+        assert (left == []) is (stop == signal.SIGTERM), left  # SIGKILL cannot be caught: the check can fail
