@@ -210,9 +210,9 @@ class PageRun:
     def masked(self, verdict: Verdict) -> Verdict:
         """Every verdict leaves through here: masked, then capped (so a cut can never split a secret)."""
         mask = self.masker
-        if mask:  # no secret yet, nothing to mask (most pages): five calls saved per block
-            verdict.command, verdict.reason, verdict.code = map(mask, (verdict.command, verdict.reason, verdict.code))
-            verdict.output, verdict.diff = mask(verdict.output), mask(verdict.diff)
+        if mask:  # nothing to mask until a secret is known (most pages)
+            v = verdict
+            v.command, v.reason, v.code, v.output, v.diff = map(mask, (v.command, v.reason, v.code, v.output, v.diff))
         verdict.output, verdict.diff = cap(verdict.output), cap(verdict.diff)
         return verdict
 
@@ -292,12 +292,9 @@ class PageRun:
             return run
         values, terminal = self.settings.values, _terminal(blocks[start])
         for block in blocks[start:]:
-            if (block.options and (block.has("when") or block.has("wait"))) or _terminal(block) != terminal:
+            if block.has("when") or block.has("wait") or _terminal(block) != terminal or runner_for(block) != "shell":
                 break
-            unset = block.placeholders and any(name not in values for name in block.placeholders)
-            if unset or runner_for(block) != "shell":
-                break
-            if self.refusal(block):
+            if any(name not in values for name in block.placeholders) or self.refusal(block):
                 break
             run.append(block)
         return run
@@ -474,7 +471,7 @@ def wanted_status(block: Block) -> int:
 
 def not_run(block: Block) -> tuple[str, str] | None:
     """Why the harness leaves a block out whatever the environment: (code, reason), or None."""
-    for option, why in _NOT_RUN.items() if block.options else ():
+    for option, why in _NOT_RUN.items():
         if block.has(option):
             return f"not-run:{option}", why
     program = interactive(block.code)

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
-_OPEN = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _TICKS = re.compile(r"`+")
 _CONTAINER = re.compile(r"[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?|===)")
 """Lines that open a block whose content is indented: list items, admonitions, details, tabs."""
@@ -105,19 +104,12 @@ def prefix_of(line: str) -> Prefix:
 
 
 def _opening(line: str) -> tuple[Prefix, str, str] | None:
-    if "```" not in line and "~~~" not in line:
+    prefix = prefix_of(line)
+    rest = line[prefix.width :]
+    run = _run(rest, rest[:1]) if rest[:1] in _FENCE_CHARS else 0
+    if run < 3:
         return None
-    if line[:1] in _FENCE_CHARS:  # at the margin, the common case: no prefix to measure, no regex
-        run = len(line) - len(line.lstrip(line[0]))
-        if run < 3:
-            return None
-        prefix, fence, info = _TOP, line[:run], line[run:].strip()
-    else:
-        prefix = prefix_of(line)
-        match = _OPEN.match(line, prefix.width)
-        if not match:
-            return None
-        fence, info = match["fence"], match["info"].strip()
+    fence, info = rest[:run], rest[run:].strip()
     if fence[0] == "`" and "`" in info:
         return None
     if info.startswith(("{{", "<<")) and info.endswith(("}}", ">>")):
@@ -127,23 +119,25 @@ def _opening(line: str) -> tuple[Prefix, str, str] | None:
 
 def _closing(line: str, opened: Prefix, fence: str) -> str | None:
     """The suffix after a closing fence on `line`, or None if it does not close."""
-    if not opened.width and line[:1] == fence[0]:  # the common case: a top-level fence, a closer at the margin
-        run = len(line) - len(line.lstrip(fence[0]))
-        suffix = line[run:].strip() if run >= len(fence) else None
-        return None if suffix is None or (suffix and not suffix.startswith(_SUFFIXES)) else suffix
     prefix = prefix_of(line)
-    if prefix.quotes != opened.quotes:
-        return None
-    if not (opened.indent - 3 <= prefix.indent <= opened.indent + 3 or prefix.indent <= 3):
-        return None
+    if prefix is not opened:  # the same prefix (the top level's, most often) is always at the fence's level
+        if prefix.quotes != opened.quotes:
+            return None
+        if not (opened.indent - 3 <= prefix.indent <= opened.indent + 3 or prefix.indent <= 3):
+            return None
     rest = line[prefix.width :]
-    run = len(rest) - len(rest.lstrip(fence[0]))
+    run = _run(rest, fence[0])
     if run < len(fence):
         return None
     suffix = rest[run:].strip()
     if suffix and not suffix.startswith(_SUFFIXES):
         return None
     return suffix
+
+
+def _run(text: str, char: str) -> int:
+    """How many times `char` repeats at the start of `text`."""
+    return len(text) - len(text.lstrip(char))
 
 
 _SUFFIXES = ("{{", "<<", "\\{{", "\\<<")
@@ -316,7 +310,7 @@ def _inner(
     """Follow the fences opened inside a longer one; a shorter closer with a marker while none is open
     closes the longer fence (its marker is returned)."""
     rest = line[prefix_of(line).width :]
-    run = len(rest) - len(rest.lstrip(fence[0]))
+    run = _run(rest, fence[0])
     after = rest[run:].strip()
     if inner is not None:
         if run >= inner[1] and (not after or after.startswith(("{{", "<<"))):
