@@ -189,7 +189,7 @@ elif [[ $__mx_t == "$__mx_seq" ]]; then command exec 61>&51; @MARK@ fi; } 2>&55;
 # stdout only for the first, where a DEBUG trap left by the block still runs, as a block's `exec 62<&52` could land on
 # the second's saved copy), so that a block's own top-level `continue` (bash lets it reach the loop, through eval)
 # still reports; a top-level `break` ends this loop, and the script's outer loop starts it again. A request (`SEQ
-# COUNT`) comes on fd 62; its codes are in a file (fd 57), NUL-terminated, each after a line with the status expected
+# COUNT`) comes on fd 62; its codes are in a file (fd 57), NUL-terminated, each after a record with the status expected
 # of it (`*`: any; a `+` after it: put our EXIT, INT and ERR traps back after the block, which may have replaced them,
 # and clear DEBUG and RETURN; re-arming INT at every block cost a third of the loop), read at once into an array. A
 # request for -1 blocks is a ping: its marker (`p`) says the shell is idle. The eval has no redirection (stdin is the
@@ -214,8 +214,8 @@ else __mx_k=0; builtin mapfile -d '' -t -u "$__mx_cfd" __mx_codes; (( ${#__mx_co
 builtin exit 125; };
 fi; done;
 @TAKE@
-__mx_arm=${__mx_want//[^+]/} __mx_want=${__mx_want%+}
-__mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_k=$(( __mx_k + 1 )) __mx_first= __mx_busy=1;
+__mx_arm=${__mx_want//[^+]/} __mx_want=${__mx_want%+};
+(( __mx_left -= 1, __mx_seq += 1, __mx_k += 2 )); __mx_first= __mx_busy=1;
 [[ -z $__mx_arm ]] || builtin trap "$__mx_err" ERR; } 2>&55; do
 builtin eval "$__mx_pre$__mx_code";
 done
@@ -237,8 +237,8 @@ while (( __mx_left <= 0 )); do
 if (( __mx_left < 0 )); then builtin printf '%s%s %s 0 p\n' "$__mx_na" "$__mx_nb" "$__mx_seq"; __mx_left=0;
 else __mx_k=0; builtin mapfile -d '' -t -u 57 __mx_codes; fi; done;
 [[ -z $__mx_slow ]]; } && {
-@TAKE@
-__mx_left=$(( __mx_left - 1 )) __mx_seq=$(( __mx_seq + 1 )) __mx_k=$(( __mx_k + 1 )) __mx_first= __mx_busy=1; }; do
+@TAKE@;
+(( __mx_left -= 1, __mx_seq += 1, __mx_k += 2 )); __mx_first= __mx_busy=1; }; do
 builtin eval "$__mx_code";
 done
 """
@@ -246,7 +246,7 @@ done
 # Both loops read a request (`SEQ COUNT [s]`; TMOUT, which a page may set, would give `read` a time limit) and
 # take a block's code and the status expected of it the same way.
 _READ = 'TMOUT= IFS=" " builtin read -r -u "$__mx_rfd" __mx_seq __mx_left __mx_slow'
-_TAKE = "__mx_code=${__mx_codes[__mx_k]} __mx_want=${__mx_code%%$'\\n'*} __mx_code=${__mx_code#*$'\\n'}"
+_TAKE = "__mx_want=${__mx_codes[__mx_k]} __mx_code=${__mx_codes[__mx_k+1]}"
 
 # The -c script, the same for a new shell and a restored one (`restore` as $1): set up (a fresh terminal in
 # the session's directory without OLDPWD, or the state of the snapshot), then the loop.
@@ -652,7 +652,7 @@ class ShellSession:
             self._traps = self._traps or any(word in code for word in _MAY_TRAP)
             self._plain = self._plain and _MAY_DISTURB.search(code) is None
             arm = b"+" if self._traps else b""
-            parts += [b"*" if want is None else b"%d" % want, arm, b"\n", code, b"\0"]
+            parts += [b"*" if want is None else b"%d" % want, arm, b"\0", code, b"\0"]
         self._files.write(_CODE_FD, b"".join(parts))
         first = self._seq + 1
         self._seq += len(todo)
