@@ -154,6 +154,13 @@ class Tab:
         self.page.goto(self.url + path)
         self.page.wait_for_function("window.mkdocsExecute && window.mkdocsExecute.ready")
 
+    def instant_ready(self) -> None:
+        """Material intercepts a click only once it has its sitemap: a click before that is a full load (for a
+        reader too), so a test of instant navigation waits for it."""
+        self.page.wait_for_function(
+            "performance.getEntriesByType('resource').some(e => e.name.endsWith('/sitemap.xml') && e.responseEnd > 0)"
+        )
+
     def clipboard(self) -> str:
         return str(self.page.evaluate("navigator.clipboard.readText()"))
 

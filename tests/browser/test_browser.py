@@ -218,6 +218,7 @@ def test_instant_navigation_keeps_buttons_and_values(tab: Tab) -> None:
           navigator.clipboard.writeText = text => { window.writes += 1; return write(text); };
         }"""
     )
+    tab.instant_ready()
     page.click('.md-sidebar--primary a.md-nav__link[href$="suite/"]')
     page.wait_for_url("**/suite/")
     page.wait_for_selector(CURL)
@@ -261,6 +262,7 @@ def test_a_page_without_blocks_loads_only_the_loader_until_a_lesson_comes(tab: T
     assert page.evaluate("document.querySelectorAll('link[href*=\"mkdocs-execute\"]').length") == 0
     # Instant navigation brings a lesson in: the loader fetches execute.js and its stylesheet, once.
     page.evaluate("window.marker = 'same-document'")
+    tab.instant_ready()
     page.click('.md-sidebar--primary a.md-nav__link[href$="suite/"]')
     page.wait_for_url("**/suite/")
     page.wait_for_function("window.mkdocsExecute && window.mkdocsExecute.ready")

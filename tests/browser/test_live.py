@@ -156,6 +156,7 @@ def test_values_panel_fills_blocks_prose_copy_and_run(live: Tab) -> None:
 
     # Instant navigation keeps the value, in the new page's blocks, prose and panel.
     page.evaluate("window.marker = 'same-document'")
+    live.instant_ready()
     page.click('.md-sidebar--primary a.md-nav__link[href$="suite/"]')
     page.wait_for_url("**/suite/")
     page.wait_for_selector(CURL)
