@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -327,3 +328,16 @@ def test_a_usage_error_in_run_names_every_command(tmp_path: Path) -> None:
     result = cli(lessons(tmp_path, p=fence("true")), "docs", "--no-such-option")
     assert result.returncode == 2 and "unrecognized arguments: --no-such-option" in result.stderr
     assert "{run,terminal,assets,list,import}" in result.stderr  # not only the command that was built
+
+
+def test_a_caller_in_the_same_process_keeps_its_garbage_collector(tmp_path: Path) -> None:
+    """The run freezes what it parsed, for speed; a program that calls `main` goes on collecting afterwards."""
+    root = lessons(tmp_path, p=fence("echo a") + output("a"))
+    code = (
+        "import gc, sys; from mkdocs_execute.cli import main\n"
+        "before = (gc.isenabled(), gc.get_freeze_count())\n"
+        "codes = [main(['run', 'docs']), main(['run', 'docs', '--var', 'NOEQUALS'])]\n"
+        "print(codes, before, (gc.isenabled(), gc.get_freeze_count()), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
+    assert done.stderr.strip().splitlines()[-1] == "[0, 2] (True, 0) (True, 0)", done.stderr
