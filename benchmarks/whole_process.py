@@ -7,8 +7,10 @@ plain bash, on the same trivial `echo` blocks with expected output, each in its 
 The peers are installed (once) into a virtual environment of their own (`--peers`, default
 `.cache/peers`), from PyPI. Every measurement is one whole process, started and timed from here, in
 interleaved order round after round (A B C…, B C… A, …); the table gives medians in ms and our time
-divided by each peer's (above 1: we are slower). cram and prysk run their examples with /bin/sh by default
-(dash on Debian); they are also timed with `--shell=/bin/bash`, the interpreter our blocks are written for.
+divided by each peer's (above 1: we are slower). Each tool first runs each case once, untimed, and must
+pass it: one that fails (pytest-codeblocks refuses files over 10,000 lines) is shown as failed, not timed.
+cram and prysk run their examples with /bin/sh by default (dash on Debian); they are also timed with
+`--shell=/bin/bash`, the interpreter our blocks are written for.
 Issue 14's targets: at every size ≤ 1.0x prysk and ≤ 1.5x cram; the stateful series linear (4,000 blocks
 ≤ 4.5x the time of 1,000); one block ≤ 1.5x cram.
 """
@@ -134,13 +136,34 @@ def peak(argv: list[str], cwd: Path) -> int | None:
         return int(out.read().split()[-1])
 
 
+def refusals(argvs: dict[str, list[str]], cwd: Path) -> dict[str, str]:
+    """Tools that do not pass the case (a warm-up run each): a tool that stops early would look fast.
+    pytest-codeblocks, for one, refuses files of more than 10,000 lines."""
+    refused = {}
+    for name, argv in argvs.items():
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+        if done.returncode:
+            lines = (done.stdout + done.stderr).strip().splitlines() or [""]
+            said = next((line for line in lines if "Error:" in line), lines[-1]).strip(" E")
+            refused[name] = f"exit {done.returncode}: {said[:100]}"
+    if "mkdocs-execute" in refused:
+        sys.exit(f"mkdocs-execute failed the benchmark's own case: {refused['mkdocs-execute']}")
+    return refused
+
+
+FAILED: dict[str, dict[str, str]] = {}  # case -> tool -> why it did not pass (not timed)
+
+
 def series(
     bin_dir: Path, cases: dict[str, list[dict[str, Path]]], work: Path, rounds: int
 ) -> dict[str, dict[str, float]]:
     medians: dict[str, dict[str, float]] = {}
     for case, files in cases.items():
         argvs = commands(bin_dir, work, files)
-        names = list(argvs)
+        FAILED[case] = refusals(argvs, work)
+        for name, why in FAILED[case].items():
+            print(f"  {case}: {name} does not pass, left out ({why})", flush=True)
+        names = [name for name in argvs if name not in FAILED[case]]
         times: dict[str, list[float]] = {name: [] for name in names}
         for round_ in range(rounds):
             for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
@@ -156,15 +179,20 @@ def series(
 
 def table(medians: dict[str, dict[str, float]], title: str) -> None:
     print(f"\n{title}\n")
-    names = [name for name in next(iter(medians.values())) if name != "mkdocs-execute"]
+    names = list(dict.fromkeys(name for m in medians.values() for name in m if name != "mkdocs-execute"))
+    names += [name for case in medians for name in FAILED.get(case, {}) if name not in names]
     ratios = [name for name in names if name.startswith(("prysk", "cram"))]
     print("| case | mkdocs-execute ms | " + " | ".join(f"{n} ms" for n in names) + " | "
           + " | ".join(f"÷ {n}" for n in ratios) + " |")  # fmt: skip
     print("| --- |" + " ---: |" * (1 + len(names) + len(ratios)))
     for case, m in medians.items():
         ours = m["mkdocs-execute"]
-        cells = [f"{ours:.0f}", *(f"{m[n]:.0f}" for n in names), *(f"{ours / m[n]:.2f}" for n in ratios)]
+        cells = [f"{ours:.0f}", *(f"{m[n]:.0f}" if n in m else "failed" for n in names)]
+        cells += [f"{ours / m[n]:.2f}" if n in m else "–" for n in ratios]
         print(f"| {case} | " + " | ".join(cells) + " |")
+    for case in medians:
+        for name, why in FAILED.get(case, {}).items():
+            print(f"\n{case}, {name}: failed, so not timed ({why})")
 
 
 def main() -> int:
