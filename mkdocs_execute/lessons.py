@@ -31,6 +31,8 @@ class Requirements:
 
 @dataclass
 class LessonFile:
+    """A lesson file as the harness reads it: its parsed lesson, front matter and requirements."""
+
     path: Path
     source: str
     """The path shown in messages and in `data-mx-source`, e.g. `docs/page.md`."""

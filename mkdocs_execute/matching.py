@@ -364,6 +364,8 @@ def _advance(op: _Op, i: int, j: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Comparison:
+    """What comparing a block's expected output with its actual output found."""
+
     ok: bool
     diff: str
     """'' when ok; otherwise a unified diff, `--- expected` / `+++ actual`, in which wildcard lines that DID match are

@@ -136,6 +136,8 @@ def parse_lines(lines: list[str], line_offset: int = 0) -> Page:
 
 @dataclass
 class _Parser:
+    """One page's parse in progress: the page it fills, and what it has seen so far."""
+
     page: Page
     offset: int
     lines: list[str] = field(default_factory=list)

@@ -15,6 +15,9 @@ CONFIG_NAMES = ("mkdocs.yml", "mkdocs.yaml")
 
 @dataclass(frozen=True)
 class Project:
+    """The MkDocs project a lesson belongs to: where it lives, its docs folder, its values, and which pages share a
+    shell."""
+
     root: Path
     docs_dir: Path
     variables: dict[str, str | None] = field(default_factory=dict)

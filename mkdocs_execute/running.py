@@ -45,6 +45,8 @@ __all__ = ["Outcome", "ShellSession", "normal_environment"]
 
 @dataclass(frozen=True)
 class Outcome:
+    """How one block ended: its output, its status, whether it timed out, how long it took."""
+
     output: str  # stdout and stderr merged in order, as a terminal shows them; UTF-8, errors="replace"
     status: int | None  # the block's exit status; None when it timed out
     timed_out: bool
