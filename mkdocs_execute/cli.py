@@ -188,6 +188,7 @@ EXIT_CODES = """exit status:
 def run(args: argparse.Namespace) -> int:
     # What parsing makes lives as long as the run: a collection that walks it is wasted (a full one was 5 % of a
     # 5,000-block run), so none runs meanwhile, and it is frozen after (the few cycles freed at the end).
+    collecting = gc.isenabled()  # a caller's own choice stays
     gc.disable()
     try:
         given = dict(_pair(item) for item in args.var)
@@ -198,7 +199,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"mkdocs-execute: {error}", file=sys.stderr)
         return 2
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
     gc.freeze()
     try:
         return _run_parsed(args, pages, given)

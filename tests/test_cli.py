@@ -341,3 +341,11 @@ def test_a_caller_in_the_same_process_keeps_its_garbage_collector(tmp_path: Path
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
     assert done.stderr.strip().splitlines()[-1] == "[0, 2] (True, 0) (True, 0)", done.stderr
+
+
+def test_a_caller_that_turned_collection_off_keeps_it_off(tmp_path: Path) -> None:
+    root = lessons(tmp_path, p=fence("echo a") + output("a"))
+    code = "import gc, sys; from mkdocs_execute.cli import main\ngc.disable()\nmain(['run', 'docs'])\n"
+    code += "print(gc.isenabled(), gc.get_freeze_count(), file=sys.stderr)\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
+    assert done.stderr.strip().splitlines()[-1] == "False 0", done.stderr
