@@ -255,7 +255,7 @@ sleep 1; echo slept-$((1+1))
 
 Deux terminaux : `echo pid=$$`{{execute}} et `echo pid=$$`{{execute T2}}.
 
-Dans le terminal 2 : `sleep 60`{{execute T2}}, puis `echo after-$((3+4))`{{execute T2 interrupt}}.
+Dans T2 : `sh -c 'echo up-$((4+4)); exec sleep 60'`{{execute T2}}, puis `echo after-$((3+4))`{{execute T2 interrupt}}.
 
 Sans Entrée : `echo typed-$((1+1))`{{execute no-newline}}.
 
@@ -274,7 +274,7 @@ Toujours [[HOST_IP]].
 curl http://[[HOST_IP]]/
 ```{{execute}}
 
-Dans le terminal 3 : `sleep 60`{{execute T3}}, puis `^C`{{execute T3 ctrl-seq}}.
+Dans le terminal 3 : `sh -c 'echo up-$((4+5)); exec sleep 60'`{{execute T3}}, puis `^C`{{execute T3 ctrl-seq}}.
 
 Sur l'hôte 2 : `hostname`{{execute HOST2}}.
 """

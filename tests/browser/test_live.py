@@ -119,7 +119,9 @@ def test_run_types_into_real_shells(live: Tab) -> None:
     # `interrupt` sends Ctrl-C first: the sleep ends and the next command runs at once.
     page.click(f"{SLEEP_2} .mx-run")
     page.wait_for_function(f"document.querySelector('{SLEEP_2}').getAttribute('aria-busy') === 'true'")
-    page.wait_for_timeout(300)
+    # The sleep's own process printed this, so it holds the terminal: a Ctrl-C sent now must reach it
+    # (a fixed wait raced a loaded machine, where bash had not yet handed the terminal over).
+    wait_line(live, r"^up-8\s*$", n=2)
     page.click(f"{AFTER_2} .mx-run")
     wait_line(live, r"^after-7\s*$", n=2, timeout=5000)
     wait_idle(live, SLEEP_2, timeout=3000)
@@ -268,7 +270,7 @@ def test_ctrl_seq_sends_the_control_key_it_names(live: Tab) -> None:
     live.open("suite/")
     page.click(f"{SLEEP_3} .mx-run")
     page.wait_for_function(f"document.querySelector('{SLEEP_3}').getAttribute('aria-busy') === 'true'")
-    page.wait_for_timeout(500)
+    wait_line(live, r"^up-9\s*$", n=3)  # the sleep holds the terminal (see above)
     assert page.get_attribute(SLEEP_3, "aria-busy") == "true"  # control: the sleep runs
     page.click(f"{CTRL_C} .mx-run")
     wait_idle(live, SLEEP_3, timeout=15000)  # Ctrl-C ended it: its prompt came back long before 60 s
