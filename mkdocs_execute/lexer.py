@@ -104,12 +104,20 @@ def prefix_of(line: str) -> Prefix:
 
 
 def _opening(line: str) -> tuple[Prefix, str, str] | None:
-    prefix = prefix_of(line)
-    rest = line[prefix.width :]
-    run = _run(rest, rest[:1]) if rest[:1] in _FENCE_CHARS else 0
+    first = line[:1]
+    if first in _FENCE_CHARS:  # at the top level, the most common opening: no prefix to measure
+        prefix, rest = _TOP, line
+    else:
+        prefix = prefix_of(line)
+        rest = line[prefix.width :]
+        first = rest[:1]
+        if first not in _FENCE_CHARS:
+            return None
+    after = rest.lstrip(first)
+    run = len(rest) - len(after)
     if run < 3:
         return None
-    fence, info = rest[:run], rest[run:].strip()
+    fence, info = rest[:run], after.strip()
     if fence[0] == "`" and "`" in info:
         return None
     if info.startswith(("{{", "<<")) and info.endswith(("}}", ">>")):
@@ -271,12 +279,18 @@ def _fence(
         # no closer to the end: from here this one would scan the same way (so unclosed fences stay linear).
         return Fence(start, len(lines) - 1, prefix, fence, info, False, "", (), hidden)
     longer = len(fence) > 3
+    top = prefix is _TOP
     free = [start]  # lines after which no inner fence is open (only a longer fence has inner ones)
     for end in range(start + 1, len(lines)):
         line = lines[end]
         if triple not in line:
             continue
-        suffix = _closing(line, prefix, fence)
+        if top and line.startswith(fence):  # `_closing` of the most common closer, without its calls
+            suffix: str | None = line.lstrip(char).strip()
+            if suffix and not suffix.startswith(_SUFFIXES):
+                suffix = None
+        else:
+            suffix = _closing(line, prefix, fence)
         if suffix is not None and closes(end, suffix):
             return Fence(start, end, prefix, fence, info, True, suffix, _body(lines[start + 1 : end], prefix), hidden)
         glued = _GLUED.match(line, prefix_of(line).width) if inner is None and char == "`" else None
