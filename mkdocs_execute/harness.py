@@ -471,7 +471,7 @@ def wanted_status(block: Block) -> int:
 
 def not_run(block: Block) -> tuple[str, str] | None:
     """Why the harness leaves a block out whatever the environment: (code, reason), or None."""
-    for option, why in _NOT_RUN.items():
+    for option, why in _NOT_RUN.items() if block.options else ():
         if block.has(option):
             return f"not-run:{option}", why
     program = interactive(block.code)

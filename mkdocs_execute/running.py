@@ -441,7 +441,7 @@ class _Shell:
 
 
 _MARKER = re.compile(rb" (\d+) (\d+) ([nxipc])\n")
-_MAY_TRAP = (b"trap", b"source", b". ")
+_MAY_TRAP = re.compile(rb"trap|source|\. ")
 """Code that may replace the shell's traps: from then on the loop puts its own back after every block."""
 _COMMAND_START = (
     rb"(?:^|[;&|(){}`!\n]|\b(?:then|do|else|elif|if|while|until|time|coproc|function)\b)[ \t]*"
@@ -651,7 +651,7 @@ class ShellSession:
         parts = []
         for code, _timeout, want in todo:
             # Once a page sets traps (itself, or in a script it sources), a function may do it again later.
-            self._traps = self._traps or any(word in code for word in _MAY_TRAP)
+            self._traps = self._traps or _MAY_TRAP.search(code) is not None
             self._plain = self._plain and _MAY_DISTURB.search(code) is None
             arm = b"+" if self._traps else b""
             parts += [b"*" if want is None else b"%d" % want, arm, b"\0", code, b"\0"]
