@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from . import __version__, processes
-from .harness import PageRun, Settings, Status, Verdict, add_secrets, not_run, resolve_values, run_order, uses
+from .harness import PageRun, Settings, Spares, Status, Verdict, add_secrets, not_run, resolve_values, run_order, uses
 from .lessons import LessonFile, LessonFileError, read_lesson, unreadable
 from .masking import Masker
 from .model import Block
@@ -310,11 +310,14 @@ def _run_pages(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     lessons = _Lessons()
+    spares = Spares()
     try:
-        for page, project in _in_lesson_order(pages):
+        ordered = _in_lesson_order(pages)
+        for page, project in ordered:
             timeout = project.timeout if project and project.timeout else settings.timeout
             shared = lessons.sessions(page, project)
-            page_run = PageRun(page, Settings(**{**vars(settings), "timeout": timeout}), masker, shared)
+            spares.more = page is not ordered[-1][0]
+            page_run = PageRun(page, Settings(**{**vars(settings), "timeout": timeout}), masker, shared, spares)
             current[:] = [page_run]
             shown: list[Verdict] = []
             try:
@@ -339,6 +342,7 @@ def _run_pages(
             if stop:
                 break
     finally:
+        spares.close()
         lessons.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -5,6 +5,7 @@ The CLI and the pytest plugin both drive a `PageRun`; neither extracts blocks it
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -91,6 +92,51 @@ class Settings:
     """Where pages start, unless their front matter says otherwise: the run's scratch folder."""
 
 
+class Spares:
+    """A shell started ahead for the next page of a run: its start-up (exec, reading the loop) overlaps this
+    page's work instead of following it. A spare is a fresh shell like any other; it waits for its first block
+    and never sees a page before the one that takes it."""
+
+    def __init__(self) -> None:
+        self.more = False
+        """Whether another page follows this one: only then is a spare worth starting."""
+        self.spare: tuple[tuple[tuple[str, str], ...], str | None, ShellSession] | None = None
+
+    def open(self, runner: str, env: Mapping[str, str], cwd: str | None) -> Session:
+        """A session for a page: the spare when it was started alike (same environment and folder), else a new
+        one; then, if another page follows, the next spare."""
+        if runner != "shell":
+            return open_session(runner, env, cwd)
+        key = tuple(sorted(env.items()))
+        spare, self.spare = self.spare, None
+        if spare is not None and spare[:2] == (key, cwd):
+            session = spare[2]
+        else:
+            if spare is not None:
+                spare[2].close()
+            session = ShellSession(env=env, cwd=cwd)
+        session.start()  # it runs at once: its shell before the spare's
+        if self.more:
+            with contextlib.suppress(OSError):  # no spare (out of processes?): the next page starts its own
+                self.spare = (key, cwd, self.started(env, cwd))
+        return session
+
+    @staticmethod
+    def started(env: Mapping[str, str], cwd: str | None) -> ShellSession:
+        spare = ShellSession(env=env, cwd=cwd)
+        try:
+            spare.start()
+        except OSError:
+            spare.close()
+            raise
+        return spare
+
+    def close(self) -> None:
+        if self.spare is not None:
+            self.spare[2].close()
+            self.spare = None
+
+
 def new_run_id() -> str:
     """A short unique suffix so resource names do not clash with other runs."""
     return "mx" + os.urandom(3).hex()
@@ -105,7 +151,9 @@ class PageRun:
         settings: Settings,
         masker: Masker | None = None,
         shared: dict[tuple[str, str], Session] | None = None,
+        spares: Spares | None = None,
     ) -> None:
+        self.spares = spares
         self.page = page
         self.settings = settings
         self.masker = masker or Masker()
@@ -387,7 +435,11 @@ class PageRun:
         key = (runner, terminal)
         if key not in self.sessions:
             env = normal_environment({"RUN_ID": self.settings.values.get("RUN_ID", "")})
-            self.sessions[key] = open_session(runner, env, self.page.cwd or self.settings.cwd)
+            cwd = self.page.cwd or self.settings.cwd
+            if self.spares is not None:
+                self.sessions[key] = self.spares.open(runner, env, cwd)
+            else:
+                self.sessions[key] = open_session(runner, env, cwd)
         return self.sessions[key]
 
     def attempt(self, block: Block) -> Verdict:

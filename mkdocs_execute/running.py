@@ -520,6 +520,11 @@ class ShellSession:
 
     # -- the shell -----------------------------------------------------------------------------------------
 
+    def start(self) -> None:
+        """Start the shell now rather than with the first block (a spare, booting while other work goes on)."""
+        if self._shell is None and not self._closed:
+            self._shell = self._start()
+
     def _start(self) -> _Shell:
         commands_r, commands_w = os.pipe2(os.O_CLOEXEC)
         go_r, go_w = os.pipe2(os.O_CLOEXEC)

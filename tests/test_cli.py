@@ -230,6 +230,31 @@ def test_the_front_matter_can_name_the_working_folder(tmp_path: Path) -> None:
     assert (root / "made-here").exists()
 
 
+def test_the_next_page_s_shell_is_started_while_a_page_runs_and_none_outlives_the_run(tmp_path: Path) -> None:
+    """A run of many small pages waits less: each page's shell starts while the page before it runs (so its
+    start-up is not paid in turn); it is as fresh as any (see test_state_does_not_leak_between_pages)."""
+    shells = 'grep -ls "^PPid:[[:space:]]*$PPID$" /proc/[0-9]*/status | wc -l'  # the CLI's children
+    python = "```python\nprint('no shell here')\n```{{execute}}\n"
+    root = lessons(tmp_path / "many", a=fence(shells) + output("2"), b=python)  # b takes no shell
+    code = "import os, sys; from mkdocs_execute.cli import main\nprint(main(['run', 'docs']), file=sys.stderr)\n"
+    code += "print(open(f'/proc/self/task/{os.getpid()}/children').read().split(), file=sys.stderr)\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
+    assert done.stderr.strip().splitlines()[-2:] == ["0", "[]"], done.stdout + done.stderr  # a's, and one ready
+    alone = cli(lessons(tmp_path / "one", a=fence(shells) + output("1")), "docs")
+    assert alone.returncode == 0, alone.stdout  # negative: no page follows, so no shell is started ahead
+
+
+def test_a_page_that_names_its_folder_gets_it_though_a_shell_was_started_ahead_elsewhere(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    named = "---\nexecute:\n  cwd: ..\n---\n" + fence("pwd >> $LOG")
+    root = lessons(tmp_path, a=fence("pwd >> $LOG"), b=named, c=fence("pwd >> $LOG"))
+    result = cli(root, "docs", env={"LOG": str(log)})
+    assert result.returncode == 0, result.stdout
+    first, second, third = log.read_text().splitlines()
+    assert "mkdocs-execute-run-" in first and third == first
+    assert second == str(root.resolve())
+
+
 # -- update mode --------------------------------------------------------------------------------------------
 
 
